@@ -1,0 +1,72 @@
+/** CONTRACT STUB (owner: upstream helper) — upstream pools and forwarding one request. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { UpstreamConfig } from "../../config/config.ts";
+
+export interface TargetHealth {
+  readonly origin: string;
+  readonly healthy: boolean;
+  /** Why it is out of rotation: failed health checks, or passive ejection until a time. */
+  readonly reason: "ok" | "health_check" | "ejected";
+  readonly inFlight: number;
+}
+
+export interface UpstreamPool {
+  readonly name: string;
+  /** Health of every target, for /readyz and the admin API. */
+  health(): readonly TargetHealth[];
+  /** At least one target can take traffic. */
+  isAvailable(): boolean;
+  /** Stops health checks and closes kept-alive connections (waits for in-flight ones up to the deadline). */
+  close(): Promise<void>;
+}
+
+export interface UpstreamPools {
+  get(name: string): UpstreamPool | undefined;
+  all(): readonly UpstreamPool[];
+  close(): Promise<void>;
+}
+
+/** Builds one pool per upstream (undici clients per target, balancer, health checks). */
+export function createUpstreamPools(upstreams: ReadonlyMap<string, UpstreamConfig>): UpstreamPools {
+  void upstreams;
+  throw new Error("contract stub");
+}
+
+export interface ForwardOptions {
+  readonly pool: UpstreamPool;
+  /** Client address to append to X-Forwarded-For / Forwarded. */
+  readonly clientIp: string;
+  readonly protocol: "http" | "https";
+  /** Body bytes already read for the body view; sent first, then the rest of `req` is streamed. */
+  readonly bodyPrefix: Uint8Array | undefined;
+  /** Headers the answer must also carry (RateLimit, HSTS, CORS). */
+  readonly extraHeaders: Readonly<Record<string, string>> | undefined;
+  /** Body bytes beyond which the upload is cut with 413 (chunked bodies have no declared length). */
+  readonly maxBodyBytes: number;
+  /** The request id, sent upstream as X-Request-Id. */
+  readonly requestId: string;
+}
+
+export interface ForwardResult {
+  /** Status sent to the client (a 502/504 problem when the upstream failed). */
+  readonly status: number;
+  /** Time from dispatch to the upstream's response headers (undefined when it never answered). */
+  readonly upstreamMs: number | undefined;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** The client went away: the upstream request was aborted. */
+  readonly aborted: boolean;
+  /** What failed toward the upstream, for the log (undefined on success). */
+  readonly error: "no_target" | "connect" | "timeout" | "reset" | "body_too_large" | undefined;
+  readonly target: string | undefined;
+}
+
+/**
+ * Proxies one request: picks a target, strips hop-by-hop headers, sets X-Forwarded-For/-Proto/
+ * -Host and Forwarded, streams both bodies, maps failures to 502/504 problem+json, cancels the
+ * upstream request when the client aborts. Resolves when the response is finished or abandoned.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): Promise<ForwardResult> {
+  void req; void res; void options;
+  throw new Error("contract stub");
+}
