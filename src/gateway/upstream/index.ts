@@ -34,8 +34,13 @@ export function createUpstreamPools(upstreams: ReadonlyMap<string, UpstreamConfi
 
 export interface ForwardOptions {
   readonly pool: UpstreamPool;
-  /** Client address to append to X-Forwarded-For / Forwarded. */
+  /** The client address (derived through trusted proxies), for `Forwarded: for=`. */
   readonly clientIp: string;
+  /**
+   * The exact X-Forwarded-For value to send: the trusted chain plus the peer when the peer is a
+   * trusted proxy, only the client address otherwise (a forged header from a client is dropped).
+   */
+  readonly forwardedFor: string;
   readonly protocol: "http" | "https";
   /** Body bytes already read for the body view; sent first, then the rest of `req` is streamed. */
   readonly bodyPrefix: Uint8Array | undefined;
