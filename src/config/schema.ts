@@ -3,7 +3,8 @@
  * (`RampartOptions`), the runtime validation (ajv) and the JSON Schema that `rampart schema`
  * prints all come from here. Every object rejects unknown keys. Values that need parsing
  * (durations, sizes, CIDRs, URLs) are checked for shape here and parsed once in compile.ts.
- * An `x-error` annotation gives the message a user sees when a value is not one of a set.
+ * An `x-error` annotation gives the message a user sees when a value is not one of a set;
+ * `x-secret` marks values never repeated in a message (tokens).
  */
 
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
@@ -93,7 +94,7 @@ const Upstream = Type.Object({
     idle: Type.Optional(Duration),
   }, strict)),
   health_check: Type.Optional(Type.Object({
-    path: Type.String({ pattern: "^/" }),
+    path: Type.String({ pattern: "^/", "x-error": "must start with /" }),
     interval: Type.Optional(Duration),
     timeout: Type.Optional(Duration),
     healthy_after: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -143,7 +144,7 @@ const Admin = Type.Object({
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   tokens: Type.Optional(Type.Array(Type.Object({
     name: Name,
-    token: Type.String({ minLength: 16, "x-error": "is too short for a token (16 characters at least)" }),
+    token: Type.String({ minLength: 16, "x-error": "is too short for a token (16 characters at least)", "x-secret": true }),
   }, strict))),
 }, strict);
 
@@ -154,7 +155,7 @@ export const RampartSchema = Type.Object({
   default_upstream: Type.Optional(Name),
   trusted_proxies: Type.Optional(Type.Array(Cidr, { description: "Proxies whose X-Forwarded-For is believed." })),
   listeners: Type.Array(Listener, { minItems: 1 }),
-  upstreams: Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Upstream),
+  upstreams: Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Upstream, { additionalProperties: false }),
   routes: Type.Array(Route),
   limits: Type.Optional(SizeLimits),
   ip: Type.Optional(IpRules),

@@ -1,7 +1,20 @@
-/** CONTRACT STUB (owner: server helper) — the reverse proxy as a whole. */
+/**
+ * The reverse proxy as a whole: listeners, the current generation (composed pipeline and
+ * upstream pools, swapped atomically on reload), the admin listener and graceful shutdown.
+ */
+import { compose } from "../compose/pipeline.ts";
 import type { Config } from "../config/config.ts";
 import type { Controls } from "../engine/index.ts";
-import type { RequestLogger } from "../monitor/request-log.ts";
+import { startAdmin, type AdminServer, type Readiness } from "../monitor/admin.ts";
+import { createGatewayMetrics } from "../monitor/metrics.ts";
+import { createRequestLogger, type RequestLogger } from "../monitor/request-log.ts";
+import { createMemoryControls } from "../store/memory/controls.ts";
+import { drainServers } from "./drain.ts";
+import { createListener, type Listener } from "./listener.ts";
+import { checkListenersUnchanged, maxHeaderSizeOf } from "./reload-rules.ts";
+import { listenerStateOf, type Generation, type Runtime } from "./runtime.ts";
+import { readListenerTls, type ListenerTlsOptions } from "./tls.ts";
+import { createUpstreamPools } from "./upstream/index.ts";
 
 export interface BoundListener {
   readonly name: string;
@@ -32,7 +45,116 @@ export interface GatewayOptions {
   readonly log?: RequestLogger;
 }
 
-export function startGateway(config: Config, options?: GatewayOptions): Promise<Gateway> {
-  void config; void options;
-  throw new Error("contract stub");
+/** Starts every listener and the admin listener. Rejects (with everything closed again) when one cannot bind. */
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? createRequestLogger(config.logging);
+  const controls = options.controls ?? createMemoryControls({ now });
+  const metrics = createGatewayMetrics();
+  const first = newGeneration(config, controls, now);
+  const retired = new Set<Generation>();
+  let closing: Promise<void> | undefined;
+
+  const runtime: Runtime = {
+    current: first,
+    draining: false,
+    inFlight: 0,
+    metrics,
+    log,
+    now,
+    warnedTrustProxy: false,
+    release(generation) {
+      generation.inFlight--;
+      runtime.inFlight--;
+      if (generation.retired && generation.inFlight === 0) closeGeneration(generation);
+    },
+  };
+
+  function closeGeneration(generation: Generation): void {
+    if (!retired.delete(generation)) return;
+    generation.pools.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the upstream pools of a replaced config failed"));
+  }
+
+  const maxHeaderSize = maxHeaderSizeOf(config);
+  const listeners: Listener[] = [];
+  let admin: AdminServer | undefined;
+  try {
+    for (const listenerConfig of config.listeners) {
+      listeners.push(createListener(listenerStateOf(listenerConfig), { runtime, maxHeaderSize, trusted: () => runtime.current.config.trustedProxies }));
+    }
+    for (const listener of listeners) await listener.listen();
+    if (config.admin.enabled) {
+      admin = await startAdmin(config.admin, { metrics, controls, logger: log.logger, readiness: () => readiness(runtime, closing !== undefined) });
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => new Promise<void>((resolve) => (listener.server.listening ? listener.server.close(() => resolve()) : resolve()))));
+    await first.pools.close().catch(() => undefined);
+    throw error;
+  }
+  log.logger.info({ listeners: listeners.map((l) => l.url()), admin: admin?.url, mode: config.mode }, "gateway started");
+
+  async function reload(next: Config): Promise<void> {
+    if (closing !== undefined) throw new Error("the gateway is shutting down; reload ignored");
+    checkListenersUnchanged(runtime.current.config, next);
+    // Everything is built before anything is swapped: a failure leaves the running config untouched.
+    const tls = new Map<string, ListenerTlsOptions>();
+    for (const listenerConfig of next.listeners) if (listenerConfig.tls !== undefined) tls.set(listenerConfig.name, readListenerTls(listenerConfig.tls));
+    const generation = newGeneration(next, controls, now);
+    if (maxHeaderSizeOf(next) > maxHeaderSize) {
+      log.logger.warn({ max_header_size: maxHeaderSize }, "header limits were raised: headers beyond the size the listeners started with get 431 until a restart");
+    }
+    for (const listener of listeners) {
+      const listenerConfig = next.listeners.find((candidate) => candidate.name === listener.state.config.name);
+      if (listenerConfig !== undefined) listener.apply(listenerConfig, tls.get(listenerConfig.name));
+    }
+    const old = runtime.current;
+    runtime.current = generation;
+    old.retired = true;
+    retired.add(old);
+    if (old.inFlight === 0) closeGeneration(old);
+  }
+
+  async function shutdown(): Promise<void> {
+    runtime.draining = true;
+    const inTime = await drainServers(listeners.map((l) => l.server), runtime.current.config.drainTimeoutMs);
+    if (!inTime) log.logger.warn({ drain_timeout_ms: runtime.current.config.drainTimeoutMs }, "drain deadline reached: remaining connections were closed");
+    const pools = [runtime.current.pools, ...[...retired].map((generation) => generation.pools)];
+    retired.clear();
+    await Promise.all(pools.map((p) => p.close().catch((error: unknown) => log.logger.error({ err: error }, "closing upstream pools failed"))));
+    if (admin !== undefined) await admin.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the admin listener failed"));
+    log.logger.info("gateway stopped");
+    log.flush();
+  }
+
+  return {
+    listeners: listeners.map((listener) => ({ name: listener.state.config.name, url: listener.url() })),
+    adminUrl: admin?.url,
+    log,
+    reload,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+function newGeneration(config: Config, controls: Controls, now: () => number): Generation {
+  const composed = compose(config, { controls, now });
+  const pools = createUpstreamPools(config.upstreams);
+  return { config, composed, pools, inFlight: 0, retired: false };
+}
+
+/** /readyz: config loaded, listeners bound (and not draining), at least one target available per upstream. */
+function readiness(runtime: Runtime, stopping: boolean): Readiness {
+  const checks: Record<string, { ok: boolean; detail?: string }> = {
+    config: { ok: true },
+    listeners: stopping ? { ok: false, detail: "shutting down" } : { ok: true },
+  };
+  let ready = !stopping;
+  for (const pool of runtime.current.pools.all()) {
+    const ok = pool.isAvailable();
+    if (!ok) ready = false;
+    checks[`upstream:${pool.name}`] = ok ? { ok } : { ok, detail: "no target available" };
+  }
+  return { ready, checks };
 }

@@ -1,6 +1,9 @@
-/** CONTRACT STUB (owner: observability helper) — one JSON line per request, and operational logs. */
-import type { Logger } from "pino";
+/** One JSON line per request, and the operational log (start, reload, errors), through pino. */
+import { mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import pino, { type DestinationStream, type Logger } from "pino";
 import type { LoggingConfig } from "../config/config.ts";
+import { RampartError } from "../errors.ts";
 import type { Action, LayerFailure, Reason } from "../engine/index.ts";
 
 export interface RequestLogEntry {
@@ -36,7 +39,102 @@ export interface RequestLogger {
   flush(): void;
 }
 
+/**
+ * A user agent is whatever the client sends (up to the header limit); the log keeps enough
+ * to recognise a client without letting one request write kilobytes of it per line.
+ */
+const MAX_USER_AGENT_CHARS = 512;
+
+/**
+ * Builds the logger `logging` asks for. Writes are asynchronous (sonic-boom batches lines
+ * while a write is in flight, so a busy gateway makes few syscalls); pino flushes what is
+ * left when the process exits, and `flush()` does it on demand. A file is opened here,
+ * synchronously, so a bad path fails at start with a RampartError, not at the first request.
+ */
 export function createRequestLogger(config: LoggingConfig): RequestLogger {
-  void config;
-  throw new Error("contract stub");
+  return createRequestLoggerFromStream(openDestination(config.destination), config.level);
+}
+
+function openDestination(destination: string): DestinationStream {
+  if (destination === "stdout") return pino.destination({ dest: 1, sync: false });
+  if (destination === "stderr") return pino.destination({ dest: 2, sync: false });
+  let fd: number;
+  try {
+    mkdirSync(dirname(destination), { recursive: true });
+    fd = openSync(destination, "a");
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new RampartError("RAMPART_ERR_FILE_UNREADABLE", `logging.destination "${destination}" cannot be opened for writing (${why})`, { cause: error });
+  }
+  return pino.destination({ dest: fd, sync: false });
+}
+
+/** Same, onto any stream (tests, embedding in a service that has its own log pipeline). */
+export function createRequestLoggerFromStream(stream: DestinationStream, level: LoggingConfig["level"] = "info"): RequestLogger {
+  const logger = pino(
+    {
+      level,
+      // No pid/hostname on every line: the platform that collects the logs knows where they came from.
+      base: null,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  );
+  return {
+    logger,
+    request(entry) {
+      if (!logger.isLevelEnabled("info")) return;
+      logger.info(toLine(entry), "request");
+    },
+    flush() {
+      const flushSync = (stream as { flushSync?: () => void }).flushSync;
+      if (typeof flushSync !== "function") return;
+      try {
+        flushSync.call(stream);
+      } catch {
+        // A stream that is not open yet or already closed has nothing we could still write.
+      }
+    },
+  };
+}
+
+/** The line's fields, snake_case, without the ones that have no value for this request. */
+function toLine(entry: RequestLogEntry): Record<string, unknown> {
+  const line: Record<string, unknown> = {
+    req_id: entry.id,
+    client_ip: entry.clientIp,
+    method: entry.method,
+    path: entry.path,
+    route: entry.route,
+    status: entry.status,
+    action: entry.action,
+    reasons: entry.reasons.map(reasonCode),
+    risk: entry.risk,
+    latency_ms: round3(entry.latencyMs),
+  };
+  if (entry.wouldHave !== undefined) line["would_have"] = entry.wouldHave;
+  if (entry.reasons.some((reason) => reason.detail !== undefined)) line["reason_details"] = entry.reasons.map(reasonDetail);
+  if (entry.upstreamMs !== undefined) line["upstream_ms"] = round3(entry.upstreamMs);
+  if (entry.userAgent !== undefined) line["user_agent"] = entry.userAgent.length > MAX_USER_AGENT_CHARS ? entry.userAgent.slice(0, MAX_USER_AGENT_CHARS) : entry.userAgent;
+  if (entry.keyId !== undefined) line["key_id"] = entry.keyId;
+  if (entry.subject !== undefined) line["subject"] = entry.subject;
+  if (entry.account !== undefined) line["account"] = entry.account;
+  if (entry.errors.length > 0) line["errors"] = entry.errors;
+  if (entry.upstreamError !== undefined) line["upstream_error"] = entry.upstreamError;
+  if (entry.target !== undefined) line["target"] = entry.target;
+  return line;
+}
+
+/** `gate.ip_denied`: one string per reason, so a log search is a plain term match. */
+function reasonCode(reason: Reason): string {
+  return `${reason.layer}.${reason.code}`;
+}
+
+/** `gate.ip_denied: 203.0.113.7 in deny list`, parallel to `reasons` (only when some reason has a detail). */
+function reasonDetail(reason: Reason): string {
+  return reason.detail === undefined ? reasonCode(reason) : `${reasonCode(reason)}: ${reason.detail}`;
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

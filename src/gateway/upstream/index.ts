@@ -1,6 +1,4 @@
-/** CONTRACT STUB (owner: upstream helper) — upstream pools and forwarding one request. */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { UpstreamConfig } from "../../config/config.ts";
+/** Upstream pools (balancing, health checks, passive ejection) and forwarding one request to them. */
 
 export interface TargetHealth {
   readonly origin: string;
@@ -16,20 +14,17 @@ export interface UpstreamPool {
   health(): readonly TargetHealth[];
   /** At least one target can take traffic. */
   isAvailable(): boolean;
-  /** Stops health checks and closes kept-alive connections (waits for in-flight ones up to the deadline). */
-  close(): Promise<void>;
+  /**
+   * Stops health checks and closes kept-alive connections, letting in-flight requests finish for
+   * up to `graceMs` (default 5 s) before cutting them.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface UpstreamPools {
   get(name: string): UpstreamPool | undefined;
   all(): readonly UpstreamPool[];
   close(): Promise<void>;
-}
-
-/** Builds one pool per upstream (undici clients per target, balancer, health checks). */
-export function createUpstreamPools(upstreams: ReadonlyMap<string, UpstreamConfig>): UpstreamPools {
-  void upstreams;
-  throw new Error("contract stub");
 }
 
 export interface ForwardOptions {
@@ -53,7 +48,10 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult {
-  /** Status sent to the client (a 502/504 problem when the upstream failed). */
+  /**
+   * Status sent to the client (a 502/504 problem when the upstream failed; 499 when the client
+   * left before any answer was sent).
+   */
   readonly status: number;
   /** Time from dispatch to the upstream's response headers (undefined when it never answered). */
   readonly upstreamMs: number | undefined;
@@ -66,12 +64,6 @@ export interface ForwardResult {
   readonly target: string | undefined;
 }
 
-/**
- * Proxies one request: picks a target, strips hop-by-hop headers, sets X-Forwarded-For/-Proto/
- * -Host and Forwarded, streams both bodies, maps failures to 502/504 problem+json, cancels the
- * upstream request when the client aborts. Resolves when the response is finished or abandoned.
- */
-export function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): Promise<ForwardResult> {
-  void req; void res; void options;
-  throw new Error("contract stub");
-}
+export { createUpstreamPools } from "./pool.ts";
+export { forward } from "./forward.ts";
+export { UpstreamTlsFileError } from "./tls.ts";

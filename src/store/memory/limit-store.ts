@@ -1,0 +1,211 @@
+/**
+ * LimitStore in this process's memory: synchronous (the pipeline's fast path stays free of
+ * promises), all-or-none admission, bounded in bytes with eviction of expired keys first,
+ * then of the least recently used.
+ */
+
+import { admitLimit, chargeLimit, expiryOf, type LimitState } from "../../limits/algorithm.ts";
+import { release } from "../../limits/concurrency.ts";
+import { lower } from "../../limits/holds.ts";
+import type { ConcurrencyState, HoldsState, LimitKind, LimitSpec, Step } from "../../limits/types.ts";
+import { quotaOf } from "../../limits/types.ts";
+import type { Admission, ItemOutcome, LimitItem, LimitStore, SettleOp } from "../limits.ts";
+import { ENTRY_BYTES, stateBytes, stringBytes } from "./limit-state-size.ts";
+
+export interface MemoryLimitStoreOptions {
+  /** Heap bytes the store may occupy (estimated per entry); default 64 MiB. */
+  readonly maxBytes?: number;
+}
+
+/** The memory store: same contract as every LimitStore, answers synchronously. */
+export interface MemoryLimitStore extends LimitStore {
+  admit(group: string, items: readonly LimitItem[], now: number): Admission;
+  settle(group: string, ops: readonly SettleOp[], now: number): undefined;
+  reset(group: string, key: string): undefined;
+  /** Keys held. */
+  readonly size: number;
+  /** Estimated bytes held; never above `maxBytes` after a call returns. */
+  readonly bytes: number;
+  /** Most keys the byte budget allows (all entries at their smallest). */
+  readonly maxKeys: number;
+}
+
+interface Entry {
+  kind: LimitKind;
+  state: LimitState;
+  /** From this instant the state counts for nothing: evicted first. */
+  expiresAt: number;
+  bytes: number;
+  /** CLOCK reference bit: set on use, cleared when eviction passes the entry over. */
+  used: boolean;
+}
+
+/** Oldest entries looked at per eviction for an expired one before taking the least recently used. */
+const EVICTION_SCAN = 32;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Group and key cannot contain it in a way that collides: groups are config names. */
+const SEPARATOR = "\u0000";
+const NO_ITEMS: readonly ItemOutcome[] = Object.freeze([]);
+
+class MemoryStore implements MemoryLimitStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxBytes: number;
+  readonly maxKeys: number;
+  #bytes = 0;
+  #leaseSeq = 0;
+  readonly #leasePrefix = `m${process.pid.toString(36)}.${Math.floor(Math.random() * 2 ** 32).toString(36)}.`;
+
+  constructor(options: MemoryLimitStoreOptions) {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 64 * ENTRY_BYTES) {
+      throw new RangeError(`maxBytes must be an integer of at least ${64 * ENTRY_BYTES}, got ${maxBytes}`);
+    }
+    this.#maxBytes = maxBytes;
+    this.maxKeys = Math.floor(maxBytes / (ENTRY_BYTES + stringBytes("") + stateBytes("gcra", { tat: 0 })));
+  }
+
+  get size(): number { return this.#entries.size; }
+  get bytes(): number { return this.#bytes; }
+
+  admit(group: string, items: readonly LimitItem[], now: number): Admission {
+    const n = items.length;
+    if (n === 0) return { allowed: true, deniedIndex: -1, retryAfterMs: 0, items: NO_ITEMS };
+    const keys = new Array<string>(n);
+    const steps = new Array<Step<LimitState>>(n);
+    const leases = new Array<string | undefined>(n);
+    let deniedIndex = -1;
+    let retryAfterMs = 0;
+    for (let i = 0; i < n; i++) {
+      const item = items[i]!;
+      const key = group + SEPARATOR + item.key;
+      keys[i] = key;
+      const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : "";
+      leases[i] = lease === "" ? undefined : lease;
+      const step = admitLimit(item.spec, this.#prior(keys, steps, items, i, now), item.cost, now, lease);
+      steps[i] = step;
+      if (!step.allowed) {
+        if (deniedIndex < 0) deniedIndex = i;
+        if (step.retryAfterMs > retryAfterMs) retryAfterMs = step.retryAfterMs;
+      }
+    }
+    const allowed = deniedIndex < 0;
+    if (allowed) {
+      for (let i = 0; i < n; i++) {
+        const item = items[i]!;
+        if (item.charge !== "later") this.#write(keys[i]!, item.spec, steps[i]!.state, now);
+      }
+    }
+    const outcomes = new Array<ItemOutcome>(n);
+    for (let i = 0; i < n; i++) {
+      const step = steps[i]!;
+      const lease = allowed ? leases[i] : undefined;
+      outcomes[i] = lease === undefined
+        ? { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs }
+        : { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs, lease };
+    }
+    return { allowed, deniedIndex, retryAfterMs, items: outcomes };
+  }
+
+  settle(group: string, ops: readonly SettleOp[], now: number): undefined {
+    for (const op of ops) {
+      const key = group + SEPARATOR + op.key;
+      if (op.op === "reset") { this.#delete(key); continue; }
+      const prior = this.#read(key, op.spec.kind, now);
+      let next: LimitState | undefined;
+      switch (op.op) {
+        case "release":
+          next = op.spec.kind === "concurrency" ? release(prior as ConcurrencyState | undefined, op.lease, now) : prior;
+          break;
+        case "lower":
+          next = op.spec.kind === "holds" ? lower(prior as HoldsState | undefined, op.amount, now) : prior;
+          break;
+        case "add":
+          next = chargeLimit(op.spec, prior, op.cost, now);
+          break;
+      }
+      if (next !== undefined) this.#write(key, op.spec, next, now);
+    }
+    return undefined;
+  }
+
+  reset(group: string, key: string): undefined {
+    this.#delete(group + SEPARATOR + key);
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  /** The state item `i` starts from: an earlier item's pending state for the same key, else the stored one. */
+  #prior(keys: string[], steps: Step<LimitState>[], items: readonly LimitItem[], i: number, now: number): LimitState | undefined {
+    const key = keys[i]!;
+    const kind = items[i]!.spec.kind;
+    for (let j = i - 1; j >= 0; j--) {
+      if (keys[j] === key && items[j]!.charge !== "later") return items[j]!.spec.kind === kind ? steps[j]!.state : undefined;
+    }
+    return this.#read(key, kind, now);
+  }
+
+  #read(key: string, kind: LimitKind, now: number): LimitState | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.kind !== kind || entry.expiresAt <= now) return undefined;
+    entry.used = true;
+    return entry.state;
+  }
+
+  #write(key: string, spec: LimitSpec, state: LimitState, now: number): void {
+    const expiresAt = expiryOf(spec, state);
+    const entry = this.#entries.get(key);
+    if (expiresAt <= now) { if (entry !== undefined) this.#delete(key); return; }
+    const bytes = ENTRY_BYTES + stringBytes(key) + stateBytes(spec.kind, state);
+    if (entry !== undefined) {
+      this.#bytes += bytes - entry.bytes;
+      entry.kind = spec.kind; entry.state = state; entry.expiresAt = expiresAt; entry.bytes = bytes; entry.used = true;
+    } else {
+      this.#entries.set(key, { kind: spec.kind, state, expiresAt, bytes, used: false });
+      this.#bytes += bytes;
+    }
+    while ((this.#bytes > this.#maxBytes || this.#entries.size > this.maxKeys) && this.#entries.size > 1) this.#evictOne(now, key);
+  }
+
+  #delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#bytes -= entry.bytes;
+    this.#entries.delete(key);
+  }
+
+  /**
+   * Evicts one entry: an expired one among the oldest EVICTION_SCAN if any, else the least
+   * recently used by CLOCK (a used entry gets a second chance at the back of the queue). CLOCK
+   * keeps the hot path to one boolean write instead of reordering the map on every hit, and a
+   * rotation attack's one-hit keys are evicted before keys that are in use.
+   */
+  #evictOne(now: number, keep: string): void {
+    let victim: string | undefined;
+    let scanned = 0;
+    for (const [key, entry] of this.#entries) {
+      if (scanned++ >= EVICTION_SCAN) break;
+      if (key === keep) continue;
+      if (entry.expiresAt <= now) { this.#delete(key); return; }
+      if (victim === undefined) {
+        if (entry.used) {
+          entry.used = false;
+          this.#entries.delete(key);
+          this.#entries.set(key, entry);
+        } else victim = key;
+      }
+    }
+    if (victim === undefined) {
+      for (const key of this.#entries.keys()) { if (key !== keep) { victim = key; break; } }
+    }
+    if (victim !== undefined) this.#delete(victim);
+  }
+}
+
+/** A memory LimitStore bounded to `maxBytes` (estimated). */
+export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): MemoryLimitStore {
+  return new MemoryStore(options);
+}
