@@ -27,9 +27,13 @@ export const CODES = define({
     message: "The configuration file cannot be read",
     help: "Check the path given with -c and that the user running Rampart may read the file.",
   },
-  RAMPART_ERR_CONFIG_RELOAD: {
-    message: "The new configuration was refused; the running configuration stays in force",
+  RAMPART_ERR_RELOAD: {
+    message: "The new configuration could not be applied; the running configuration stays in force",
     help: "Fix the errors logged with this message; the file is reloaded on the next change or SIGHUP.",
+  },
+  RAMPART_ERR_RELOAD_LISTENERS: {
+    message: "A reload would change listeners (name, address, port, TLS on/off); nothing was reloaded",
+    help: "Bound sockets change only with a restart: restart Rampart, or put the listeners back as they were to reload the rest.",
   },
   RAMPART_ERR_ENV_MISSING: {
     message: "An environment variable named in the configuration is not set",
@@ -38,6 +42,10 @@ export const CODES = define({
   RAMPART_ERR_FILE_UNREADABLE: {
     message: "A file named in the configuration cannot be read",
     help: "Paths are relative to the configuration file's folder; check the path and the file's permissions.",
+  },
+  RAMPART_ERR_UPSTREAM_TLS_FILE: {
+    message: "A TLS file of an upstream (ca, cert, key) could not be read when its pool was created",
+    help: "Check `upstreams.NAME.tls` and the file's permissions; a file replaced by a broken one is refused and the running pool stays.",
   },
   RAMPART_ERR_UNKNOWN_UPSTREAM: {
     message: "A route or default_upstream names an upstream that is not defined",

@@ -129,16 +129,14 @@ function checkListenerNames(ctx: CompileContext, listeners: readonly ListenerCon
 
 /** Two sockets cannot bind the same port on overlapping addresses (port 0 picks a free one). */
 function checkPorts(ctx: CompileContext, listeners: readonly ListenerConfig[], admin: AdminConfig): void {
-  const bound: { address: string; port: number }[] = [];
-  const clash = (address: string, port: number) =>
-    port !== 0 && bound.some((b) => b.port === port && (b.address === address || isAnyAddress(b.address) || isAnyAddress(address)));
+  const bound: { address: string; port: number; what: string }[] = [];
+  if (admin.enabled) bound.push({ address: admin.address, port: admin.port, what: "the admin listener (admin.port, default 9090)" });
   listeners.forEach((listener, i) => {
-    if (clash(listener.address, listener.port)) ctx.error(["listeners", i, "port"], `port ${listener.port} is already used by another listener`);
-    bound.push(listener);
+    const other = bound.find((b) =>
+      listener.port !== 0 && b.port === listener.port && (b.address === listener.address || isAnyAddress(b.address) || isAnyAddress(listener.address)));
+    if (other !== undefined) ctx.error(["listeners", i, "port"], `port ${listener.port} is already used by ${other.what}`);
+    bound.push({ address: listener.address, port: listener.port, what: `listeners[${i}]` });
   });
-  if (admin.enabled && clash(admin.address, admin.port)) {
-    ctx.error(["admin", "port"], `port ${admin.port} is already used by a listener (the admin listener defaults to 9090)`);
-  }
 }
 
 const isAnyAddress = (address: string) => address === "0.0.0.0" || address === "::";

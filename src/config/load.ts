@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import type { RampartCode } from "../errors.ts";
 import type { Config } from "./config.ts";
 import { compileConfig } from "./compile.ts";
 import { substituteEnv } from "./env.ts";
@@ -53,10 +54,9 @@ export function parseConfig(text: string, file: string | undefined, options?: Lo
     }));
   }
   const locate = documentLocator(doc, lineCounter);
-  const at = (path: KeyPath, where: "key" | "value" = "value") => (where === "key" ? locate.key(path) : locate.value(path));
-  const issue = (path: KeyPath, message: string, code: ConfigIssue["code"], where: "key" | "value" = "value"): ConfigIssue => {
-    const position = at(path, where);
-    return { file: absolute, line: position?.line, column: position?.column, path: formatPath(path), message, ...(code ? { code } : {}) };
+  const issue = (path: KeyPath, message: string, code: RampartCode, where: "key" | "value" = "value"): ConfigIssue => {
+    const position = where === "key" ? locate.key(path) : locate.value(path);
+    return { file: absolute, line: position?.line, column: position?.column, path: formatPath(path), message, code };
   };
 
   // Substitution first: `port: ${PORT}` must be a number by the time the schema looks at it.
@@ -64,7 +64,13 @@ export function parseConfig(text: string, file: string | undefined, options?: Lo
   const issues: ConfigIssue[] = envIssues.map((e) => issue(e.path, e.message, e.missing === undefined ? "RAMPART_ERR_CONFIG_INVALID" : "RAMPART_ERR_ENV_MISSING"));
   const scopes: KeyPath[] = envIssues.map((e) => e.path);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (cause) {
+    // Alias bombs (billion laughs) stop here rather than exhausting memory.
+    return fail([...issues, issue([], `YAML: ${firstLine((cause as Error).message)}`, "RAMPART_ERR_CONFIG_SYNTAX")]);
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     return fail([...issues, issue([], "the file must be a mapping of keys (listeners, upstreams, routes, ...)", "RAMPART_ERR_CONFIG_INVALID")]);
   }

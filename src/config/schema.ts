@@ -11,6 +11,11 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 const strict = { additionalProperties: false } as const;
 
+/** The same schema with a `default` annotation (for editors and `rampart schema`; compile.ts applies it). */
+function withDefault<T extends TSchema>(schema: T, value: unknown): T {
+  return { ...schema, default: value };
+}
+
 /** A string from a closed list, with a message that says what the list is. */
 function oneOf<const T extends readonly string[]>(values: T, error: string, description?: string) {
   return Type.Unsafe<T[number]>({ type: "string", enum: [...values], "x-error": error, ...(description ? { description } : {}) });
@@ -35,9 +40,9 @@ const Name = Type.String({ pattern: "^[A-Za-z0-9_.-]+$", "x-error": "is not a na
 const Method = oneOf(HTTP_METHODS, "is not an HTTP method");
 
 const SizeLimits = Type.Object({
-  max_header_bytes: Type.Optional(Size),
-  max_url_bytes: Type.Optional(Size),
-  max_body_bytes: Type.Optional(Size),
+  max_header_bytes: Type.Optional(withDefault(Size, "16kb")),
+  max_url_bytes: Type.Optional(withDefault(Size, "8kb")),
+  max_body_bytes: Type.Optional(withDefault(Size, "1mb")),
 }, { ...strict, description: "Request size limits: over them a request gets 431, 414 or 413." });
 
 const IpRules = Type.Object({
@@ -57,59 +62,59 @@ const Cors = Type.Object({
 const ListenerTls = Type.Object({
   cert: FilePath,
   key: FilePath,
-  min_version: Type.Optional(oneOf(["TLSv1.2", "TLSv1.3"] as const, "is not a TLS version (TLSv1.2, TLSv1.3)")),
+  min_version: Type.Optional(withDefault(oneOf(["TLSv1.2", "TLSv1.3"] as const, "is not a TLS version (TLSv1.2, TLSv1.3)"), "TLSv1.2")),
   client_ca: Type.Optional(FilePath),
   request_client_cert: Type.Optional(Type.Boolean()),
 }, strict);
 
 const Listener = Type.Object({
   name: Type.Optional(Name),
-  address: Type.Optional(Type.String({ minLength: 1, description: "Address to bind (default 0.0.0.0)." })),
+  address: Type.Optional(Type.String({ minLength: 1, description: "Address to bind (default 0.0.0.0).", default: "0.0.0.0" })),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   tls: Type.Optional(ListenerTls),
-  refuse_plain_http: Type.Optional(Type.Boolean({ description: "Answer every plain-HTTP request with 403 (APIs should not redirect)." })),
+  refuse_plain_http: Type.Optional(Type.Boolean({ description: "Answer every plain-HTTP request with 403 (APIs should not redirect).", default: false })),
   hsts: Type.Optional(Type.Union([Type.Literal(false), Type.Object({
-    max_age: Type.Optional(Duration),
-    include_subdomains: Type.Optional(Type.Boolean()),
-  }, strict)])),
+    max_age: Type.Optional(withDefault(Duration, "365d")),
+    include_subdomains: Type.Optional(Type.Boolean({ default: false })),
+  }, strict)], { description: "Strict-Transport-Security on HTTPS answers (default max-age one year), or false for none." })),
   timeouts: Type.Optional(Type.Object({
-    headers: Type.Optional(Duration),
-    request: Type.Optional(Duration),
-    keep_alive: Type.Optional(Duration),
+    headers: Type.Optional(withDefault(Duration, "10s")),
+    request: Type.Optional(withDefault(Duration, "60s")),
+    keep_alive: Type.Optional(withDefault(Duration, "5s")),
   }, strict)),
-  max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
-  max_connections_per_ip: Type.Optional(Type.Integer({ minimum: 1 })),
+  max_connections: Type.Optional(Type.Integer({ minimum: 1, default: 10000 })),
+  max_connections_per_ip: Type.Optional(Type.Integer({ minimum: 1, default: 256 })),
 }, strict);
 
 const Upstream = Type.Object({
   targets: Type.Array(Type.String({ pattern: "^https?://", "x-error": "is not an http:// or https:// URL" }), { minItems: 1 }),
-  balance: Type.Optional(oneOf(["round_robin", "least_in_flight"] as const, "is not a balancing method (round_robin, least_in_flight)")),
+  balance: Type.Optional(withDefault(oneOf(["round_robin", "least_in_flight"] as const, "is not a balancing method (round_robin, least_in_flight)"), "round_robin")),
   timeouts: Type.Optional(Type.Object({
-    connect: Type.Optional(Duration),
-    response_headers: Type.Optional(Duration),
-    idle: Type.Optional(Duration),
+    connect: Type.Optional(withDefault(Duration, "5s")),
+    response_headers: Type.Optional(withDefault(Duration, "30s")),
+    idle: Type.Optional(withDefault(Duration, "60s")),
   }, strict)),
   keep_alive: Type.Optional(Type.Object({
-    connections: Type.Optional(Type.Integer({ minimum: 1, description: "Connections kept per target." })),
-    idle: Type.Optional(Duration),
+    connections: Type.Optional(Type.Integer({ minimum: 1, description: "Connections kept per target.", default: 64 })),
+    idle: Type.Optional(withDefault(Duration, "30s")),
   }, strict)),
   health_check: Type.Optional(Type.Object({
     path: Type.String({ pattern: "^/", "x-error": "must start with /" }),
-    interval: Type.Optional(Duration),
-    timeout: Type.Optional(Duration),
-    healthy_after: Type.Optional(Type.Integer({ minimum: 1 })),
-    unhealthy_after: Type.Optional(Type.Integer({ minimum: 1 })),
+    interval: Type.Optional(withDefault(Duration, "5s")),
+    timeout: Type.Optional(withDefault(Duration, "2s")),
+    healthy_after: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
+    unhealthy_after: Type.Optional(Type.Integer({ minimum: 1, default: 2 })),
   }, strict)),
   passive: Type.Optional(Type.Object({
-    failures: Type.Optional(Type.Integer({ minimum: 1, description: "Consecutive failures that eject a target." })),
-    eject_for: Type.Optional(Duration),
+    failures: Type.Optional(Type.Integer({ minimum: 1, description: "Consecutive failures that eject a target.", default: 3 })),
+    eject_for: Type.Optional(withDefault(Duration, "30s")),
   }, strict)),
   tls: Type.Optional(Type.Object({
     ca: Type.Optional(FilePath),
     cert: Type.Optional(FilePath),
     key: Type.Optional(FilePath),
     server_name: Type.Optional(Type.String()),
-    verify: Type.Optional(Type.Boolean()),
+    verify: Type.Optional(Type.Boolean({ description: "Verify the upstream's certificate.", default: true })),
   }, strict)),
 }, strict);
 
@@ -118,7 +123,7 @@ const Route = Type.Object({
   path: Type.String({ pattern: "^/", description: "Path pattern: /users/:id, /files/*.", "x-error": "must start with /" }),
   methods: Type.Array(Method, { minItems: 1 }),
   upstream: Name,
-  on_error: Type.Optional(oneOf(["open", "closed"] as const, "is not a failure policy (open, closed)")),
+  on_error: Type.Optional(withDefault(oneOf(["open", "closed"] as const, "is not a failure policy (open, closed)", "What a failing layer means: pass (open) or 503 (closed)."), "closed")),
   cors: Type.Optional(Cors),
   limits: Type.Optional(SizeLimits),
   ip: Type.Optional(IpRules),
@@ -133,15 +138,15 @@ const Route = Type.Object({
 }, strict);
 
 const Logging = Type.Object({
-  level: Type.Optional(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const, "is not a log level")),
-  destination: Type.Optional(Type.String({ minLength: 1, description: "stdout, stderr or a file path." })),
-  debug_errors: Type.Optional(Type.Boolean({ description: "Put decision reasons in error bodies (never in production)." })),
+  level: Type.Optional(withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const, "is not a log level (trace, debug, info, warn, error, fatal, silent)"), "info")),
+  destination: Type.Optional(Type.String({ minLength: 1, description: "stdout, stderr or a file path.", default: "stdout" })),
+  debug_errors: Type.Optional(Type.Boolean({ description: "Put decision reasons in error bodies (never in production).", default: false })),
 }, strict);
 
 const Admin = Type.Object({
-  enabled: Type.Optional(Type.Boolean()),
-  address: Type.Optional(Type.String({ minLength: 1 })),
-  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+  address: Type.Optional(Type.String({ minLength: 1, description: "Address of the admin listener; anything but loopback needs tokens.", default: "127.0.0.1" })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 9090 })),
   tokens: Type.Optional(Type.Array(Type.Object({
     name: Name,
     token: Type.String({ minLength: 16, "x-error": "is too short for a token (16 characters at least)", "x-secret": true }),
@@ -150,8 +155,8 @@ const Admin = Type.Object({
 
 export const RampartSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
-  mode: Type.Optional(oneOf(["enforce", "dry-run"] as const, "is not a mode (enforce, dry-run)")),
-  strict_routes: Type.Optional(Type.Boolean({ description: "Unknown paths get 404 (default true)." })),
+  mode: Type.Optional(withDefault(oneOf(["enforce", "dry-run"] as const, "is not a mode (enforce, dry-run)", "dry-run logs what would have happened and lets every request pass."), "enforce")),
+  strict_routes: Type.Optional(Type.Boolean({ description: "Unknown paths get 404 (default true).", default: true })),
   default_upstream: Type.Optional(Name),
   trusted_proxies: Type.Optional(Type.Array(Cidr, { description: "Proxies whose X-Forwarded-For is believed." })),
   listeners: Type.Array(Listener, { minItems: 1 }),
@@ -160,12 +165,14 @@ export const RampartSchema = Type.Object({
   limits: Type.Optional(SizeLimits),
   ip: Type.Optional(IpRules),
   risk: Type.Optional(Type.Object({
-    suspicious_at: Type.Optional(Type.Number()),
-    blocked_at: Type.Optional(Type.Number()),
+    suspicious_at: Type.Optional(Type.Number({ description: "Risk score from which a request is suspicious.", default: 50 })),
+    blocked_at: Type.Optional(Type.Number({ description: "Risk score from which a request is denied.", default: 100 })),
   }, strict)),
   logging: Type.Optional(Logging),
   admin: Type.Optional(Admin),
-  shutdown: Type.Optional(Type.Object({ drain_timeout: Type.Optional(Duration) }, strict)),
+  shutdown: Type.Optional(Type.Object({
+    drain_timeout: Type.Optional(withDefault(Duration, "30s")),
+  }, { ...strict, description: "On SIGTERM, in-flight requests get this long to finish." })),
 }, { ...strict, title: "rampart.yaml"});
 
 /** What users write in rampart.yaml (snake_case, everything optional that has a default). */

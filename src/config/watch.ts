@@ -39,8 +39,12 @@ export function watchConfigFile(
     timer = undefined;
     if (closed) return;
     const result = loadConfigFile(configFile, options);
-    follow();
-    onLoad(result);
+    try {
+      onLoad(result);
+    } finally {
+      // After onLoad, so `watchAlso` can name the files of the config just taken.
+      if (!closed) follow();
+    }
   };
 
   const schedule = (): void => {

@@ -4,6 +4,7 @@ import type { Route, Verdict } from "../engine/index.ts";
 import type { GateRoute } from "./options.ts";
 import { methodNotAllowed } from "./verdicts.ts";
 
+/** What the gate checks for one route, prepared once. */
 export interface RoutePlan {
   readonly ip: IpRules;
   readonly limits: SizeLimits;
@@ -33,6 +34,7 @@ export function acceptedMethods(methods: readonly string[], hasCors: boolean): s
   return accepted;
 }
 
+/** Prepares a route's plan: its IP rules, limits, accepted methods and the frozen 405. */
 export function planRoute(route: GateRoute): RoutePlan {
   const methods = acceptedMethods(route.methods, route.cors !== undefined);
   const allowHeader = methods.join(", ");

@@ -8,10 +8,12 @@ function deny(status: number, code: string, detail?: string): Verdict {
   return Object.freeze({ action: "deny", status, reason: Object.freeze(reason) });
 }
 
+/** 403 for an address on a deny list (global or route), or outside an allow list that is set. */
 export const GLOBAL_IP_DENIED = deny(403, "ip_denied", "global deny list");
 export const ROUTE_IP_DENIED = deny(403, "ip_denied", "route deny list");
 export const GLOBAL_IP_NOT_ALLOWED = deny(403, "ip_not_allowed", "global allow list");
 export const ROUTE_IP_NOT_ALLOWED = deny(403, "ip_not_allowed", "route allow list");
+/** 404 for a path no route matches, when routes are strict. */
 export const ROUTE_UNKNOWN = deny(404, "route_unknown");
 
 /** 414, 431 or 413: the measured size and the limit go to the log. */

@@ -107,7 +107,7 @@ export class Exchange {
         target: forwarded?.target,
       });
     } catch (error) {
-      runtime.log.logger.error({ req_id: facts.id, err: error }, "request bookkeeping failed");
+      runtime.log.logger.error({ req_id: facts?.id, err: error }, "request bookkeeping failed");
     } finally {
       runtime.release(this.generation);
     }

@@ -61,10 +61,9 @@ function begin(exchange: Exchange): void {
   exchange.route = route;
 
   if (route !== undefined && route.bodyViewBytes > 0 && hasBody(req) && !listenerRefuses(exchange)) {
-    readBodyView(req, route.bodyViewBytes).then(
-      (read) => decide(exchange, origin, match, read),
-      (error: unknown) => internalError(exchange, error),
-    );
+    readBodyView(req, route.bodyViewBytes)
+      .then((read) => decide(exchange, origin, match, read))
+      .catch((error: unknown) => internalError(exchange, error));
     return;
   }
   decide(exchange, origin, match, undefined);
@@ -100,10 +99,7 @@ function decide(exchange: Exchange, origin: Origin, match: RouteMatch | undefine
   const decidedAt = performance.now();
   const result = generation.composed.pipeline.evaluate(facts);
   if (result instanceof Promise) {
-    result.then(
-      (ctx) => act(exchange, ctx, decidedAt),
-      (error: unknown) => internalError(exchange, error),
-    );
+    result.then((ctx) => act(exchange, ctx, decidedAt)).catch((error: unknown) => internalError(exchange, error));
     return;
   }
   act(exchange, result, decidedAt);
@@ -155,10 +151,9 @@ function proxy(exchange: Exchange, decision: Decision): void {
     extraHeaders: mergeHeaders(decision.headers, exchange.answerHeaders),
     maxBodyBytes: (route === undefined ? config.limits : route.limits).maxBodyBytes,
     requestId: facts.id,
-  }).then(
-    (result: ForwardResult) => exchange.finish(decision, result.status, result),
-    (error: unknown) => internalError(exchange, error),
-  );
+  })
+    .then((result: ForwardResult) => exchange.finish(decision, result.status, result))
+    .catch((error: unknown) => internalError(exchange, error));
 }
 
 /** Holds the answer for a bounded time, then denies; a client that leaves frees the timer. */
@@ -176,14 +171,29 @@ function tarpit(exchange: Exchange, decision: Decision): void {
   res.once("close", onClose);
 }
 
+/**
+ * A bug on our side (never a layer's failure, which the pipeline handles): logged, answered
+ * with a 500 problem if the answer has not started, the connection cut otherwise. Never throws:
+ * it is the last catch of every asynchronous step.
+ */
 function internalError(exchange: Exchange, error: unknown): void {
-  exchange.runtime.log.logger.error({ req_id: exchange.facts?.id, err: error }, "request failed inside the gateway");
-  // Facts may not exist yet when the failure came early; the log line needs them.
-  if (exchange.facts === undefined) exchange.facts = buildFacts(exchange.req, originOf(exchange.req, undefined), exchange.listener, undefined, undefined, exchange.runtime.now());
-  if (exchange.res.headersSent) {
+  try {
+    exchange.runtime.log.logger.error({ req_id: exchange.facts?.id, err: error }, "request failed inside the gateway");
+    // Facts may not exist yet when the failure came early; the log line needs them.
+    if (exchange.facts === undefined) exchange.facts = buildFacts(exchange.req, originOf(exchange.req, undefined), exchange.listener, undefined, undefined, exchange.runtime.now());
+    if (exchange.res.headersSent) {
+      exchange.res.destroy();
+      exchange.finish(INTERNAL, 0, undefined);
+      return;
+    }
+    exchange.answer(500, undefined, INTERNAL);
+  } catch {
+    // Nothing sensible is left to do for this request but to free its connection and its slot.
     exchange.res.destroy();
-    exchange.finish(INTERNAL, 0, undefined);
-    return;
+    try {
+      exchange.finish(INTERNAL, 0, undefined);
+    } catch {
+      // finish() releases the generation in its `finally`, even when its log line fails.
+    }
   }
-  exchange.answer(500, undefined, INTERNAL);
 }

@@ -28,9 +28,9 @@ routes:
   - {id: users_id, path: /u, methods: [PUT], upstream: api}
 `);
   assert.deepEqual(summary(issues), [
-    '5:11 routes[1].path: /users/:name: parameter ":name" conflicts with ":id" at the same position',
-    '6:11 routes[2].path: /users/:id/: same path shape as route "users_id" (/users/:id)',
-    '7:9 routes[3].id: route id "users_id" is already used by routes[0]',
+    '5:12 routes[1].path: /users/:name: parameter ":name" conflicts with ":id" at the same position',
+    '6:12 routes[2].path: /users/:id/: same path shape as route "users_id" (/users/:id)',
+    '7:10 routes[3].id: route id "users_id" is already used by routes[0]',
   ]);
   assert.ok(issues.every((i) => i.code === "RAMPART_ERR_ROUTE_CONFLICT"));
 });
@@ -64,10 +64,10 @@ test("route limits inherit unset fields from the top level; body view and accoun
 test("CORS: wildcard with credentials is refused, origins are normalized, methods default to the route's", () => {
   const cors = (body: string) => MINIMAL.replace("    upstream: api\n", `    upstream: api\n    cors: ${body}\n`);
   const issues = loadIssues(cors('{origins: ["*"], credentials: true}'));
-  assert.deepEqual(summary(issues), ['9:39 routes[0].cors.credentials: credentials cannot be true with origins ["*"]: list the allowed origins']);
+  assert.deepEqual(summary(issues), ['10:41 routes[0].cors.credentials: credentials cannot be true with origins ["*"]: list the allowed origins']);
   assert.equal(issues[0]?.code, "RAMPART_ERR_CORS_WILDCARD_CREDENTIALS");
   assert.deepEqual(summary(loadIssues(cors("{origins: [https://a.example/path]}"))), [
-    '9:21 routes[0].cors.origins[0]: "https://a.example/path" is not an origin (scheme://host[:port], no path), e.g. https://app.example.com',
+    '10:22 routes[0].cors.origins[0]: "https://a.example/path" is not an origin (scheme://host[:port], no path), e.g. https://app.example.com',
   ]);
   const policy = loadOk(cors("{origins: [HTTPS://App.Example:443], headers: [X-Token], max_age: 10m}")).config.routes[0]?.cors;
   assert.deepEqual(policy, {
@@ -89,7 +89,7 @@ test("trusted_proxies: CIDRs compiled, bad entries reported by index, trust-ever
   ]);
   assert.equal(issues[1]?.code, "RAMPART_ERR_PERMISSIVE_TRUST_PROXY");
   const ipIssues = loadIssues(`${MINIMAL}ip:\n  deny: [1.2.3.4, 1.2.3.4/33]\n`);
-  assert.deepEqual(summary(ipIssues), ['11:26 ip.deny[1]: "1.2.3.4/33" is not an IP address or CIDR block (e.g. 10.0.0.0/8, 2001:db8::/32)']);
+  assert.deepEqual(summary(ipIssues), ['11:19 ip.deny[1]: "1.2.3.4/33" is not an IP address or CIDR block (e.g. 10.0.0.0/8, 2001:db8::/32)']);
 });
 
 test("admin: tokens map to names; exposed without tokens is an error, loopback without tokens a warning", () => {
@@ -103,7 +103,7 @@ test("admin: tokens map to names; exposed without tokens is an error, loopback w
   assert.deepEqual(summary(dup), ['15:14 admin.tokens[1].token: the same token value is also given to "alice"; each operator needs their own']);
   assert.equal(loadOk(`${MINIMAL}admin:\n  enabled: false\n`).warnings.length, 0);
   const clash = loadIssues(MINIMAL.replace("port: 8080", "port: 9090"));
-  assert.deepEqual(summary(clash), ["1:1 admin.port: port 9090 is already used by a listener (the admin listener defaults to 9090)"]);
+  assert.deepEqual(summary(clash), ["2:11 listeners[0].port: port 9090 is already used by the admin listener (admin.port, default 9090)"]);
 });
 
 test("TLS files are resolved against the config's folder and must be readable; HSTS is built", () => {
@@ -153,7 +153,7 @@ routes: []
   assert.deepEqual(summary(issues), [
     "3:25 listeners[0].timeouts.headers: must not be longer than timeouts.request",
     '6:15 upstreams.api.targets[0]: "http://127.0.0.1:3000/v1": a target URL takes no credentials, query or fragment',
-    "7:59 upstreams.api.health_check.timeout: must not be longer than health_check.interval",
+    "7:58 upstreams.api.health_check.timeout: must not be longer than health_check.interval",
   ]);
   const { config } = loadOk(MINIMAL.replace("http://127.0.0.1:3000", "https://api.internal:8443/v1/"));
   assert.deepEqual(config.upstreams.get("api")?.targets, [{ origin: "https://api.internal:8443", basePath: "/v1" }]);

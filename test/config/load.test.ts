@@ -188,3 +188,10 @@ test("parseConfig never throws on hostile shapes", () => {
     assert.equal(result.ok, false, text);
   }
 });
+
+test("an alias bomb is refused as an issue, not expanded", () => {
+  const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(",")}]`);
+  const issues = loadIssues(`${lines.join("\n")}\n`);
+  assert.equal(issues[0]?.code, "RAMPART_ERR_CONFIG_SYNTAX");
+});

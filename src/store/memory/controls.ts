@@ -54,12 +54,6 @@ function isActive(block: Block, now: number): boolean {
   return block.expiresAt === undefined || now < block.expiresAt;
 }
 
-/** A prefix block with its own one-entry set, to name the block a compiled match came from. */
-interface PrefixEntry {
-  readonly block: Block;
-  readonly set: CidrSet;
-}
-
 /**
  * Controls for one process. Lookups are synchronous map reads; prefix blocks are compiled into
  * one CidrSet when they change, never per request. With no block at all, `findBlock` is one
@@ -76,14 +70,21 @@ export function createMemoryControls(options: MemoryControlsOptions = {}): Contr
   const byAsn = new Map<number, Block>();
   const byCountry = new Map<string, Block>();
   const byKey = new Map<string, Block>();
-  const prefixes = new Map<string, PrefixEntry>();
+  const prefixes = new Map<string, Block>();
   let prefixSet: CidrSet | undefined;
+  // Prefix lengths in use per family, to name the matching block with a few map lookups.
+  let v4Lengths: number[] = [];
+  let v6Lengths: number[] = [];
 
   const indexOf = (kind: BlockKind): Map<string, Block> | undefined =>
     kind === "ip" ? byIp : kind === "country" ? byCountry : kind === "key" ? byKey : undefined;
 
   function rebuildPrefixes(): void {
-    prefixSet = prefixes.size === 0 ? undefined : parseCidrSet([...prefixes.keys()]);
+    const values = [...prefixes.keys()];
+    prefixSet = values.length === 0 ? undefined : parseCidrSet(values);
+    const lengths = (v6: boolean) => [...new Set(values.filter((v) => v.includes(":") === v6).map((v) => Number(v.slice(v.indexOf("/") + 1))))];
+    v4Lengths = lengths(false);
+    v6Lengths = lengths(true);
   }
 
   function unindex(block: Block): boolean {
@@ -121,8 +122,19 @@ export function createMemoryControls(options: MemoryControlsOptions = {}): Contr
 
   function findPrefix(ip: string, now: number): Block | undefined {
     if (prefixSet === undefined || !prefixSet.has(ip)) return undefined;
-    // Rare path (a blocked request): name the block, skipping any that expired.
-    for (const entry of prefixes.values()) if (isActive(entry.block, now) && entry.set.has(ip)) return entry.block;
+    // Rare path (a blocked request): name the block by its canonical network at each length in use.
+    const v6 = ip.includes(":");
+    for (const length of v6 ? v6Lengths : v4Lengths) {
+      const block = prefixes.get(canonicalCidr(`${ip}/${length}`) ?? "");
+      if (block !== undefined && isActive(block, now)) return block;
+    }
+    // An IPv6 block wide enough to hold all of ::ffff:0:0/96 (e.g. `::/0`) holds IPv4 too.
+    if (!v6) {
+      for (const length of v6Lengths) {
+        const block = length < 96 ? prefixes.get(canonicalCidr(`::ffff:${ip}/${length}`) ?? "") : undefined;
+        if (block !== undefined && isActive(block, now)) return block;
+      }
+    }
     // Only expired blocks matched: drop them now so the next request takes the fast path again.
     if (pruneExpired(now)) rebuildPrefixes();
     return undefined;
@@ -168,7 +180,7 @@ export function createMemoryControls(options: MemoryControlsOptions = {}): Contr
       if (block.expiresAt !== undefined && block.expiresAt < earliestExpiry) earliestExpiry = block.expiresAt;
       if (block.kind === "asn") byAsn.set(Number(value.slice(2)), block);
       else if (block.kind === "prefix") {
-        prefixes.set(value, { block, set: parseCidrSet([value]) });
+        prefixes.set(value, block);
         prefixChanged = true;
       } else indexOf(block.kind)?.set(value, block);
       if (prefixChanged) rebuildPrefixes();

@@ -57,6 +57,18 @@ describe("memory Controls", () => {
     assert.equal(controls.findBlock({ ip: "172.16.1.1" }, now())?.value, "172.16.0.0/12");
   });
 
+  it("names the block for every prefix length in use, including an IPv6 block that holds IPv4", async () => {
+    const { controls, now } = fixture();
+    const prefix = (value: string): NewBlock => ({ ...ipBlock(value), kind: "prefix", reason: value });
+    for (const value of ["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32", "2001:db8:1::/48"]) await controls.addBlock(prefix(value));
+    assert.equal(controls.findBlock({ ip: "10.2.0.1" }, now())?.reason, "10.0.0.0/8");
+    assert.ok(["10.0.0.0/8", "10.1.0.0/16"].includes(controls.findBlock({ ip: "10.1.0.1" }, now())?.reason ?? ""));
+    assert.ok(["2001:db8::/32", "2001:db8:1::/48"].includes(controls.findBlock({ ip: "2001:db8:1::9" }, now())?.reason ?? ""));
+    assert.equal(controls.findBlock({ ip: "192.0.2.1" }, now()), undefined);
+    await controls.addBlock(prefix("::/0"));
+    assert.equal(controls.findBlock({ ip: "192.0.2.1" }, now())?.reason, "::/0");
+  });
+
   it("answers synchronously", async () => {
     const { controls, now } = fixture();
     await controls.addBlock(ipBlock("1.2.3.4"));

@@ -1,0 +1,90 @@
+/**
+ * Key normalization for limit dimensions: the same client, address or destination must land in
+ * one bucket however it is spelled, or an attacker steps around the limit by re-spelling it.
+ * Anything missing or malformed lands in the `<missing>` bucket — its own bucket, never a pass.
+ */
+
+import { createHash } from "node:crypto";
+import ipaddr from "ipaddr.js";
+
+/** The bucket of a value that is absent or malformed. */
+export const MISSING = "<missing>";
+
+/** Values longer than this are replaced by a digest: bounded keys, bounded memory. */
+export const MAX_KEY_PART = 128;
+
+/** Bounds one key part: long values become `#` + a SHA-256 digest (distinct values stay distinct). */
+export function boundPart(value: string): string {
+  if (value.length <= MAX_KEY_PART) return value;
+  return `#${createHash("sha256").update(value).digest("base64url")}`;
+}
+
+/**
+ * The bucket of a client address: IPv4 masked to `v4Prefix` bits, IPv6 to `v6Prefix` bits
+ * (defaults /32 and /56: one IPv6 customer usually holds a whole /56 or /48, so limiting by
+ * /128 lets one client rotate through billions of addresses). An IPv4-mapped IPv6 address is
+ * its IPv4 address, so `::ffff:1.2.3.4` and `1.2.3.4` share a bucket.
+ */
+export function ipBucket(ip: string, v4Prefix = 32, v6Prefix = 56): string {
+  if (!ipaddr.isValid(ip)) return MISSING;
+  const address = ipaddr.process(ip);
+  const bits = address.kind() === "ipv4" ? v4Prefix : v6Prefix;
+  const bytes = address.toByteArray();
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
+  }
+  const masked = ipaddr.fromByteArray(bytes);
+  const text = masked.kind() === "ipv6" ? (masked as ipaddr.IPv6).toRFC5952String() : masked.toString();
+  return bits >= bytes.length * 8 ? text : `${text}/${bits}`;
+}
+
+/** Case-folded, trimmed, inner whitespace collapsed, Unicode compatibility-normalized. */
+export function normalizeText(value: unknown): string {
+  if (typeof value !== "string" && typeof value !== "number") return MISSING;
+  const text = String(value).normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase();
+  return text === "" ? MISSING : boundPart(text);
+}
+
+/** Providers that ignore dots in the local part (and the domain alias they answer to). */
+const DOTLESS_DOMAINS: ReadonlyMap<string, string> = new Map([["gmail.com", "gmail.com"], ["googlemail.com", "gmail.com"]]);
+
+/**
+ * One mailbox, one bucket: lower case, `+tag` removed (plus-addressing delivers to the same
+ * mailbox at nearly every provider), dots removed where the provider ignores them. Malformed
+ * addresses are `<missing>`.
+ */
+export function normalizeEmail(value: unknown): string {
+  const text = normalizeText(value);
+  if (text === MISSING || text.startsWith("#")) return text;
+  const at = text.lastIndexOf("@");
+  if (at <= 0 || at === text.length - 1 || text.includes(" ")) return MISSING;
+  let local = text.slice(0, at);
+  let domain = text.slice(at + 1).replace(/\.$/, "");
+  const plus = local.indexOf("+");
+  if (plus === 0) return MISSING;
+  if (plus > 0) local = local.slice(0, plus);
+  const alias = DOTLESS_DOMAINS.get(domain);
+  if (alias !== undefined) { domain = alias; local = local.replaceAll(".", ""); }
+  return local === "" ? MISSING : `${local}@${domain}`;
+}
+
+/** Digits only (`+1 (555) 010-0100` → `15550100100`); fewer than 5 digits is `<missing>`. */
+export function normalizePhone(value: unknown): string {
+  if (typeof value !== "string" && typeof value !== "number") return MISSING;
+  const digits = String(value).normalize("NFKC").replace(/\D/g, "");
+  return digits.length < 5 ? MISSING : boundPart(digits);
+}
+
+/**
+ * One key from several dimensions (`[ip, route]`): parts are escaped so that no choice of
+ * values can make two different tuples produce the same key.
+ */
+export function compoundKey(parts: readonly string[]): string {
+  let key = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    key += (i === 0 ? "" : "|") + (/[|%]/.test(part) ? part.replace(/%/g, "%25").replace(/\|/g, "%7C") : part);
+  }
+  return key;
+}

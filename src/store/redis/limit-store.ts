@@ -1,0 +1,217 @@
+/**
+ * LimitStore on Redis or Redis Cluster (ioredis): one EVALSHA per admission whatever the number
+ * of limits, a hard timeout on every call, reconnection with backoff, and every failure
+ * returned as a StoreUnavailable value so the route's `on_store_error` decides — never a hang.
+ *
+ * Clock: the caller's. `now` travels in ARGV rather than the script calling Redis TIME because
+ * (1) the clock is injectable, so tests run the same scenario on memory and Redis; (2) calendar
+ * periods in a time zone are computed in Node (Lua has no zone database) and must use the same
+ * instant as the admission; (3) on Redis Cluster each shard has its own clock anyway. Instances
+ * are expected to run NTP-synced clocks; every algorithm refuses to move a key back in time, so
+ * a lagging instance cannot reopen a window another instance has already moved past.
+ */
+
+import { createHash, randomBytes } from "node:crypto";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { quotaOf } from "../../limits/types.ts";
+import {
+  storeUnavailable, type Admission, type AdmitResult, type ItemOutcome, type LimitItem, type LimitStore,
+  type SettleOp, type SettleResult, type StoreUnavailable,
+} from "../limits.ts";
+import { pushItem, redisKey } from "./limit-args.ts";
+import { LIMIT_SCRIPT } from "./limit-script.ts";
+
+export interface RedisNode { readonly host: string; readonly port: number }
+
+export interface RedisLimitStoreOptions {
+  /** One Redis server (default 127.0.0.1:6379) … */
+  readonly host?: string;
+  readonly port?: number;
+  /** … or the seed nodes of a Redis Cluster. */
+  readonly cluster?: readonly RedisNode[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly db?: number;
+  /** Prepended to every key; default `rampart:limit:`. */
+  readonly keyPrefix?: string;
+  /** Longest wait for any call, connection included; default 100 ms. */
+  readonly timeoutMs?: number;
+  /** Longest wait for a TCP connection; default 1000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Longest pause between reconnection attempts; default 2000 ms. */
+  readonly maxReconnectDelayMs?: number;
+}
+
+export interface RedisLimitStore extends LimitStore {
+  admit(group: string, items: readonly LimitItem[], now: number): Promise<AdmitResult>;
+  settle(group: string, ops: readonly SettleOp[], now: number): Promise<SettleResult>;
+  reset(group: string, key: string): Promise<SettleResult>;
+  /** Waits (at most `timeoutMs`) until connected and the script is loaded on every primary. */
+  ready(timeoutMs?: number): Promise<undefined | StoreUnavailable>;
+}
+
+const SHA = createHash("sha1").update(LIMIT_SCRIPT).digest("hex");
+
+/** Exponential backoff with jitter, so instances that lost Redis together do not return together. */
+function backoff(maxMs: number): (times: number) => number {
+  return (times) => Math.min(maxMs, 25 * 2 ** Math.min(times, 10)) * (0.5 + Math.random() / 2);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class RedisStore implements RedisLimitStore {
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #leasePrefix = `r${randomBytes(6).toString("hex")}.`;
+  #leaseSeq = 0;
+  #lastError = "";
+  #closed = false;
+
+  constructor(options: RedisLimitStoreOptions) {
+    this.#prefix = options.keyPrefix ?? "rampart:limit:";
+    if (/[{}]/.test(this.#prefix)) throw new RangeError("keyPrefix must not contain { or }: they would move the hash tag");
+    this.#timeoutMs = options.timeoutMs ?? 100;
+    const maxDelay = options.maxReconnectDelayMs ?? 2000;
+    const common: RedisOptions = {
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      commandTimeout: this.#timeoutMs,
+      // Fail at once while disconnected instead of queueing: a queued admission is a hung request.
+      maxRetriesPerRequest: 0,
+      // An admission resent after a reconnect could be counted twice; the caller decides instead.
+      autoResendUnfulfilledCommands: false,
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+    };
+    this.#client = options.cluster !== undefined
+      ? new Cluster(options.cluster.map((n) => ({ host: n.host, port: n.port })), {
+        redisOptions: common, enableOfflineQueue: false, clusterRetryStrategy: backoff(maxDelay),
+        slotsRefreshTimeout: Math.max(1000, this.#timeoutMs),
+      })
+      : new Redis({
+        ...common, host: options.host ?? "127.0.0.1", port: options.port ?? 6379, db: options.db ?? 0,
+        enableOfflineQueue: false, retryStrategy: backoff(maxDelay),
+      });
+    // Without a listener ioredis prints errors itself; the store reports them as values instead.
+    this.#client.on("error", (error: unknown) => { this.#lastError = describe(error); });
+  }
+
+  async ready(timeoutMs = 5000): Promise<undefined | StoreUnavailable> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#client.status !== "ready") {
+      if (this.#closed || Date.now() >= deadline) {
+        return storeUnavailable(`redis not ready after ${timeoutMs} ms (${this.#client.status}${this.#lastError ? `: ${this.#lastError}` : ""})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.#bounded("script load", this.#loadScript().then(() => undefined), Math.max(1, deadline - Date.now()));
+  }
+
+  async admit(group: string, items: readonly LimitItem[], now: number): Promise<AdmitResult> {
+    const n = items.length;
+    if (n === 0) return { allowed: true, deniedIndex: -1, retryAfterMs: 0, items: [] };
+    const keys = new Array<string>(n);
+    const argv = ["admit", String(now), String(n)];
+    const leases = new Array<string | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const item = items[i]!;
+      keys[i] = redisKey(this.#prefix, group, item.key);
+      const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : undefined;
+      leases[i] = lease;
+      pushItem(argv, item.spec, now, item.cost, item.charge ?? "now", lease ?? "");
+    }
+    const reply = await this.#run("admit", keys, argv);
+    if (typeof reply === "number") return storeUnavailable(`redis admit: unexpected reply ${reply}`);
+    if (!Array.isArray(reply)) return reply;
+    const allowed = reply[0] === 1;
+    const outcomes = new Array<ItemOutcome>(n);
+    let retryAfterMs = 0;
+    for (let i = 0; i < n; i++) {
+      const at = 2 + i * 4;
+      const itemAllowed = reply[at] === 1;
+      const retry = Number(reply[at + 3]);
+      if (!itemAllowed && retry > retryAfterMs) retryAfterMs = retry;
+      const base = { allowed: itemAllowed, limit: quotaOf(items[i]!.spec), remaining: Number(reply[at + 1]), resetMs: Number(reply[at + 2]), retryAfterMs: retry };
+      const lease = allowed ? leases[i] : undefined;
+      outcomes[i] = lease === undefined ? base : { ...base, lease };
+    }
+    const result: Admission = { allowed, deniedIndex: Number(reply[1]), retryAfterMs, items: outcomes };
+    return result;
+  }
+
+  async settle(group: string, ops: readonly SettleOp[], now: number): Promise<SettleResult> {
+    if (ops.length === 0) return undefined;
+    const keys: string[] = [];
+    const argv = ["settle", String(now), String(ops.length)];
+    for (const op of ops) {
+      keys.push(redisKey(this.#prefix, group, op.key));
+      switch (op.op) {
+        case "reset": pushItem(argv, undefined, now, 0, "reset", ""); break;
+        case "release": pushItem(argv, op.spec, now, 0, "release", op.lease); break;
+        case "lower": pushItem(argv, op.spec, now, op.amount, "lower", ""); break;
+        case "add": pushItem(argv, op.spec, now, op.cost, "add", ""); break;
+      }
+    }
+    const reply = await this.#run("settle", keys, argv);
+    return Array.isArray(reply) || typeof reply === "number" ? undefined : reply;
+  }
+
+  async reset(group: string, key: string): Promise<SettleResult> {
+    return this.settle(group, [{ op: "reset", key }], 0);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const quit = this.#client.quit().then(() => undefined, () => undefined);
+    const late = new Promise<void>((resolve) => setTimeout(resolve, this.#timeoutMs * 5).unref());
+    await Promise.race([quit, late]);
+    this.#client.disconnect();
+  }
+
+  /** One script call, bounded; any failure becomes a StoreUnavailable. */
+  async #run(what: string, keys: string[], argv: string[]): Promise<unknown[] | number | StoreUnavailable> {
+    if (this.#client.status !== "ready") {
+      return storeUnavailable(`redis ${what}: not connected (${this.#client.status}${this.#lastError ? `: ${this.#lastError}` : ""})`);
+    }
+    return this.#bounded(what, this.#evalsha(keys, argv), this.#timeoutMs);
+  }
+
+  async #evalsha(keys: string[], argv: string[]): Promise<unknown[] | number> {
+    try {
+      return await this.#client.evalsha(SHA, keys.length, ...keys, ...argv) as unknown[] | number;
+    } catch (error) {
+      // Redis restarted or failed over: its script cache is empty. Load and run again (NOSCRIPT
+      // means the script did not run, so retrying cannot count twice).
+      if (!describe(error).startsWith("NOSCRIPT")) throw error;
+      await this.#loadScript();
+      return await this.#client.evalsha(SHA, keys.length, ...keys, ...argv) as unknown[] | number;
+    }
+  }
+
+  /** SCRIPT LOAD on the server, or on every primary of a cluster. */
+  async #loadScript(): Promise<void> {
+    const targets = this.#client instanceof Cluster ? this.#client.nodes("master") : [this.#client];
+    await Promise.all(targets.map((node) => node.script("LOAD", LIMIT_SCRIPT)));
+  }
+
+  /** Resolves with `work`'s value, or with a StoreUnavailable once `ms` have passed or it failed. */
+  #bounded<T>(what: string, work: Promise<T>, ms: number): Promise<T | StoreUnavailable> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(storeUnavailable(`redis ${what} timed out after ${ms} ms`)), ms);
+      work.then(
+        (value) => { clearTimeout(timer); resolve(value); },
+        (error: unknown) => { clearTimeout(timer); resolve(storeUnavailable(`redis ${what} failed: ${describe(error)}`, error)); },
+      );
+    });
+  }
+}
+
+/** A Redis (or Redis Cluster) LimitStore. Connects in the background; see `ready()`. */
+export function createRedisLimitStore(options: RedisLimitStoreOptions = {}): RedisLimitStore {
+  return new RedisStore(options);
+}
+
+/** The SHA1 of the limit script, as EVALSHA names it (for tests and `INFO commandstats`). */
+export const LIMIT_SCRIPT_SHA = SHA;
