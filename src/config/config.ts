@@ -5,6 +5,7 @@
  */
 
 import type { Mode, RiskThresholds, Route } from "../engine/index.ts";
+import type { LimitSpec } from "../limits/types.ts";
 import type { CidrSet } from "../net/cidr.ts";
 
 export interface SizeLimits {
@@ -106,6 +107,103 @@ export interface RouteConfig extends Route {
   readonly account: FieldRef | undefined;
 }
 
+/** What a limit counts per. Field values (header, query, body) are normalized (see limits/normalize.ts). */
+export type LimitDimension =
+  | { readonly kind: "ip" | "ip_prefix" | "key_id" | "subject" | "session" | "route" | "global" | "asn" | "country" }
+  | { readonly kind: "header" | "query" | "body"; readonly name: string };
+
+/** Units a request takes: fixed, or read from a request field (missing/malformed → `fallback`, capped at `max`). */
+export type LimitCost =
+  | { readonly kind: "fixed"; readonly value: number }
+  | { readonly kind: "field"; readonly source: "header" | "query" | "body"; readonly name: string; readonly max: number; readonly fallback: number };
+
+export type ExceedAction = "throttle" | "delay" | "deny" | "challenge" | "tarpit" | "drop";
+
+/** One compiled rate limit. */
+export interface RateLimitRule {
+  readonly name: string;
+  /** The spec for the normal tier (factor 1); the layer scales it for other tiers. */
+  readonly spec: LimitSpec;
+  readonly key: readonly LimitDimension[];
+  readonly onExceed: ExceedAction;
+  /** `delay`: the longest a request waits before it is admitted or throttled. */
+  readonly maxDelayMs: number;
+  /** `tarpit`: how long the answer is held before the 429. */
+  readonly tarpitMs: number;
+  /** `failures` and `response_bytes` are charged after the response (checked before it). */
+  readonly count: "all" | "failures" | "response_bytes";
+  /** `count: failures`: statuses that count (default 401, 403). */
+  readonly failureStatus: ReadonlySet<number>;
+  readonly resetOnSuccess: boolean;
+  readonly cost: LimitCost;
+  readonly onStoreError: "open" | "closed";
+  /** Window in seconds for the `w` of RateLimit-Policy, when the algorithm has one. */
+  readonly windowSeconds: number | undefined;
+}
+
+/** A hold another route raises, lowered when this route answers 2xx. */
+export interface HoldRelease {
+  /** The route that raises the hold (its id prefixes the key). */
+  readonly routeId: string;
+  /** The raising route's limit group: where the hold's key lives. */
+  readonly group: string;
+  readonly rule: RateLimitRule;
+  readonly amount: number | "all";
+}
+
+/** The rate limits of one route. Every route has an entry (possibly empty): plans apply everywhere. */
+export interface RouteRateLimits {
+  /** Admission group: the route id unless `rate_limit_group` is set (routes sharing it share plan counters). */
+  readonly group: string;
+  readonly rules: readonly RateLimitRule[];
+  readonly releaseHold: HoldRelease | undefined;
+}
+
+export interface PlanLimits {
+  readonly rules: readonly RateLimitRule[];
+  /** Route ids the plan applies on; undefined = every route. */
+  readonly routes: ReadonlySet<string> | undefined;
+}
+
+/** Clients that bypass the limits they name. */
+export interface AllowRule {
+  readonly name: string;
+  readonly cidrs: CidrSet | undefined;
+  readonly keyIds: ReadonlySet<string>;
+  /** Limit names bypassed; undefined = all. */
+  readonly limits: ReadonlySet<string> | undefined;
+}
+
+export type LimitStoreConfig =
+  | { readonly driver: "memory"; readonly maxBytes: number }
+  | {
+    readonly driver: "redis";
+    readonly host: string;
+    readonly port: number;
+    readonly cluster: readonly { readonly host: string; readonly port: number }[] | undefined;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly db: number | undefined;
+    readonly keyPrefix: string | undefined;
+    readonly timeoutMs: number;
+    readonly connectTimeoutMs: number;
+  };
+
+export interface RateLimitConfig {
+  /** By route id; every route has an entry. */
+  readonly routes: ReadonlyMap<string, RouteRateLimits>;
+  /** By plan name (matched against identity.plan). */
+  readonly plans: ReadonlyMap<string, PlanLimits>;
+  readonly tiers: { readonly trusted: number; readonly normal: number; readonly suspicious: number };
+  readonly allow: readonly AllowRule[];
+  /** Prefix of an IPv6 client for the `ip` dimension (IPv4 is counted per address). */
+  readonly ipV6Prefix: number;
+  readonly prefixV4: number;
+  readonly prefixV6: number;
+  readonly sessionCookie: string;
+  readonly store: LimitStoreConfig;
+}
+
 export interface LoggingConfig {
   readonly level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /** `stdout`, `stderr` or an absolute file path. */
@@ -138,4 +236,6 @@ export interface Config {
   readonly logging: LoggingConfig;
   readonly admin: AdminConfig;
   readonly drainTimeoutMs: number;
+  /** Rate limits, plans, tiers, allow-lists and the limit store (compile.ts always sets it). */
+  readonly rateLimits?: RateLimitConfig;
 }

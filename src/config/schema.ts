@@ -118,6 +118,55 @@ const Upstream = Type.Object({
   }, strict)),
 }, strict);
 
+export const LIMIT_ALGORITHMS = ["sliding_window", "sliding_log", "token_bucket", "gcra", "fixed_window", "quota", "concurrency", "hold"] as const;
+export const EXCEED_ACTIONS = ["throttle", "delay", "deny", "challenge", "tarpit", "drop"] as const;
+const StorePolicy = oneOf(["open", "closed"] as const, "is not a store failure policy (open, closed)",
+  "When the limit store cannot answer: open = fall back to local memory limits (logged), closed = 503.");
+const Algorithm = oneOf(LIMIT_ALGORITHMS, `is not an algorithm (${LIMIT_ALGORITHMS.join(", ")})`);
+const ExceedAction = oneOf(EXCEED_ACTIONS, `is not an action (${EXCEED_ACTIONS.join(", ")})`);
+const Dimension = Type.String({
+  pattern: "^(ip|ip_prefix|key_id|subject|session|route|global|asn|country|(header|query|body)\\.[A-Za-z0-9_.-]+)$",
+  description: "What a limit counts per: ip, ip_prefix, key_id, subject, session, route, global, asn, country, header.NAME, query.NAME, body.FIELD.",
+  "x-error": "is not a dimension (ip, ip_prefix, key_id, subject, session, route, global, asn, country, header.NAME, query.NAME, body.FIELD)",
+});
+const CostSource = Type.String({
+  pattern: "^(query|header|body)\\.[A-Za-z0-9_.-]+$",
+  "x-error": "is not a cost source (a number, or query.NAME, header.NAME, body.FIELD)",
+});
+
+/** One rate limit. Which options apply depends on `algorithm` (compile.ts says which do not). */
+const RateLimit = Type.Object({
+  name: Name,
+  algorithm: Type.Optional(withDefault(Algorithm, "sliding_window")),
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: "Requests (or units) allowed per window, per period, in flight or held." })),
+  window: Type.Optional(Duration),
+  buckets: Type.Optional(Type.Integer({ minimum: 1, description: "sliding_window: sub-windows per window (default 1, the two-window counter)." })),
+  burst: Type.Optional(Type.Integer({ minimum: 1, description: "token_bucket: bucket size; gcra: requests at once." })),
+  rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "token_bucket / gcra: units per window (default window 1s)." })),
+  per: Type.Optional(oneOf(["day", "month"] as const, "is not a quota period (day, month)")),
+  time_zone: Type.Optional(Type.String({ minLength: 1, description: "quota: IANA time zone of the day or month (default UTC)." })),
+  lease: Type.Optional(Duration),
+  ttl: Type.Optional(Duration),
+  key: Type.Array(Dimension, { minItems: 1, description: "The dimensions counted together, e.g. [ip] or [body.username]." }),
+  on_exceed: Type.Optional(ExceedAction),
+  max_delay: Type.Optional(Duration),
+  tarpit_for: Type.Optional(Duration),
+  count: Type.Optional(withDefault(oneOf(["all", "failures", "response_bytes"] as const, "is not a count mode (all, failures, response_bytes)"), "all")),
+  failure_status: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1 })),
+  reset_on_success: Type.Optional(Type.Boolean({ description: "Forget this limit's key after a 2xx answer." })),
+  cost: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), CostSource], { description: "Units one request takes: a number, or read from query.NAME, header.NAME, body.FIELD." })),
+  max_cost: Type.Optional(Type.Integer({ minimum: 1 })),
+  default_cost: Type.Optional(Type.Integer({ minimum: 0 })),
+  on_store_error: Type.Optional(StorePolicy),
+}, strict);
+
+const RateLimits = Type.Array(RateLimit, { description: "Rate limits of this route, all admitted together in one atomic step." });
+
+const HoldRelease = Type.Union([Name, Type.Object({
+  name: Name,
+  amount: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("all")])),
+}, strict)], { description: "A hold another route raises, lowered (by 1, an amount, or all) when this route answers 2xx." });
+
 const Route = Type.Object({
   id: Type.Optional(Name),
   path: Type.String({ pattern: "^/", description: "Path pattern: /users/:id, /files/*.", "x-error": "must start with /" }),
@@ -135,7 +184,52 @@ const Route = Type.Object({
     description: "Where the targeted account is named, e.g. body.username.",
     "x-error": "is not a field reference (body.NAME, query.NAME, header.NAME, param.NAME)",
   })),
+  rate_limits: Type.Optional(RateLimits),
+  rate_limit_group: Type.Optional(Name),
+  release_hold: Type.Optional(HoldRelease),
 }, strict);
+
+const RateLimitSettings = Type.Object({
+  algorithm: Type.Optional(withDefault(Algorithm, "sliding_window")),
+  on_exceed: Type.Optional(withDefault(ExceedAction, "throttle")),
+  on_store_error: Type.Optional(withDefault(StorePolicy, "open")),
+  ip_v6_prefix: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, default: 56, description: "Prefix an IPv6 client is counted by for the `ip` dimension." })),
+  ip_prefix: Type.Optional(Type.Object({
+    v4: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: 24 })),
+    v6: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, default: 56 })),
+  }, { ...strict, description: "Prefix lengths of the `ip_prefix` dimension." })),
+  session_cookie: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", default: "session", "x-error": "is not a cookie name" })),
+  tiers: Type.Optional(Type.Object({
+    trusted: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 2 })),
+    normal: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),
+    suspicious: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.5 })),
+  }, { ...strict, description: "Factor each limit is multiplied by for a request of the risk tier." })),
+  allow: Type.Optional(Type.Array(Type.Object({
+    name: Name,
+    cidrs: Type.Optional(Type.Array(Cidr)),
+    key_ids: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    limits: Type.Optional(Type.Array(Name, { minItems: 1, description: "The limits bypassed (default all)." })),
+  }, strict), { description: "Clients that bypass the limits they name: always visible in the log, never overridden." })),
+}, { ...strict, description: "Settings every route's rate_limits share." });
+
+const Plan = Type.Object({
+  rate_limits: RateLimits,
+  routes: Type.Optional(Type.Array(Name, { minItems: 1, description: "Route ids the plan's limits apply on (default every route)." })),
+}, strict);
+
+const LimitStore = Type.Object({
+  driver: Type.Optional(withDefault(oneOf(["memory", "redis"] as const, "is not a store driver (memory, redis)"), "memory")),
+  max_bytes: Type.Optional(withDefault(Size, "64mb")),
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  cluster: Type.Optional(Type.Array(Type.Object({ host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict), { minItems: 1 })),
+  username: Type.Optional(Type.String({ minLength: 1 })),
+  password: Type.Optional(Type.String({ minLength: 1, "x-secret": true })),
+  db: Type.Optional(Type.Integer({ minimum: 0 })),
+  key_prefix: Type.Optional(Type.String({ minLength: 1 })),
+  timeout: Type.Optional(withDefault(Duration, "100ms")),
+  connect_timeout: Type.Optional(withDefault(Duration, "1s")),
+}, { ...strict, description: "Where rate-limit counters live: memory (one instance) or redis (shared)." });
 
 const Logging = Type.Object({
   level: Type.Optional(withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const, "is not a log level (trace, debug, info, warn, error, fatal, silent)"), "info")),
@@ -164,6 +258,9 @@ export const RampartSchema = Type.Object({
   routes: Type.Array(Route),
   limits: Type.Optional(SizeLimits),
   ip: Type.Optional(IpRules),
+  rate_limits: Type.Optional(RateLimitSettings),
+  plans: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Plan, { additionalProperties: false, description: "Limits for API keys by plan (identity.plan)." })),
+  stores: Type.Optional(Type.Object({ limits: Type.Optional(LimitStore) }, strict)),
   risk: Type.Optional(Type.Object({
     suspicious_at: Type.Optional(Type.Number({ description: "Risk score from which a request is suspicious.", default: 50 })),
     blocked_at: Type.Optional(Type.Number({ description: "Risk score from which a request is denied.", default: 100 })),

@@ -6,7 +6,7 @@
  */
 
 import type { Controls } from "./controls.ts";
-import type { Decision, Verdict } from "./decision.ts";
+import type { Decision, LayerFailure, Verdict } from "./decision.ts";
 import type { RequestFacts } from "./facts.ts";
 import type { Identity } from "./identity.ts";
 import type { Signal, Tier } from "./signal.ts";
@@ -29,8 +29,23 @@ export interface LayerContext {
   decision: Decision | undefined;
   /** Per-layer scratch space from evaluate to observe (e.g. a concurrency slot to release). */
   readonly memo: Map<string, unknown>;
+  /**
+   * Headers every answer to this request carries, allowed or not (e.g. RateLimit): layers add
+   * to it, the pipeline copies it into the decision (a verdict's own headers win).
+   */
+  responseHeaders?: Record<string, string>;
+  /**
+   * Failures a layer handled itself without throwing (e.g. a store down, a local fallback used):
+   * they reach the decision's `errors` and the log like a thrown layer's, without changing the action.
+   */
+  readonly failures?: LayerFailure[];
 }
 
+/**
+ * A Verdict ends the pipeline — `allow` included: an allow verdict (e.g. an allow-listed client)
+ * is final, later layers do not override it, and its reason is kept in the decision for the log.
+ * `undefined` lets the request go on.
+ */
 export type LayerResult = Verdict | undefined;
 
 /** What happened after the decision: fed to every layer's `observe`. */

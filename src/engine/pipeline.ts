@@ -78,7 +78,8 @@ export function createPipeline(options: PipelineOptions): Pipeline & { readonly 
           },
         );
       }
-      if (result !== undefined && (result as Verdict).action !== "allow") return finish(ctx, result as Verdict, failures);
+      // Any verdict is final, `allow` included (an allow-listed client is not overridden later).
+      if (result !== undefined) return finish(ctx, result as Verdict, failures);
     }
     if (riskIndex === layers.length) {
       const verdict = scoreRisk(ctx, thresholds);
@@ -88,7 +89,7 @@ export function createPipeline(options: PipelineOptions): Pipeline & { readonly 
   }
 
   function finish(ctx: LayerContext, verdict: Verdict | undefined, failures: LayerFailure[]): LayerContext {
-    ctx.decision = toDecision(verdict, ctx.risk, failures, mode);
+    ctx.decision = toDecision(verdict, ctx.risk, failures, mode, ctx.responseHeaders);
     return ctx;
   }
 
@@ -96,6 +97,8 @@ export function createPipeline(options: PipelineOptions): Pipeline & { readonly 
     mode,
     observeErrors,
     evaluate(facts) {
+      // Layers may record failures they handled themselves: the same list the pipeline fills.
+      const failures: LayerFailure[] = [];
       const ctx: LayerContext = {
         now: now(),
         controls,
@@ -105,8 +108,9 @@ export function createPipeline(options: PipelineOptions): Pipeline & { readonly 
         tier: "normal",
         decision: undefined,
         memo: new Map(),
+        failures,
       };
-      return run(facts, ctx, 0, []);
+      return run(facts, ctx, 0, failures);
     },
     observe(facts, ctx, outcome) {
       for (const layer of observers) {
@@ -145,23 +149,32 @@ export function tierOf(risk: number, thresholds: RiskThresholds): Tier {
   return risk < 0 ? "trusted" : "normal";
 }
 
-function toDecision(verdict: Verdict | undefined, risk: number, failures: LayerFailure[], mode: Mode): Decision {
+function toDecision(
+  verdict: Verdict | undefined,
+  risk: number,
+  failures: LayerFailure[],
+  mode: Mode,
+  responseHeaders: Readonly<Record<string, string>> | undefined,
+): Decision {
   if (verdict === undefined || verdict.action === "allow") {
-    if (failures.length === 0 && risk === 0) return ALLOW;
-    return { ...ALLOW, risk, errors: failures, reasons: failures.map(failureReason) };
+    if (failures.length === 0 && risk === 0 && verdict === undefined && responseHeaders === undefined) return ALLOW;
+    const reasons = failures.map(failureReason);
+    if (verdict !== undefined) reasons.unshift(verdict.reason);
+    return { ...ALLOW, risk, errors: failures, reasons, headers: responseHeaders ?? ALLOW.headers };
   }
   const reasons: Reason[] = [verdict.reason];
   for (const failure of failures) if (failure.layer !== verdict.reason.layer) reasons.push(failureReason(failure));
   if (mode === "dry-run") {
     // Dry-run: log what would have happened, let the request through untouched.
-    return { ...ALLOW, risk, reasons, errors: failures, wouldHave: { action: verdict.action, status: verdict.status } };
+    return { ...ALLOW, risk, reasons, errors: failures, headers: responseHeaders ?? ALLOW.headers, wouldHave: { action: verdict.action, status: verdict.status } };
   }
+  const headers = responseHeaders === undefined ? verdict.headers ?? ALLOW.headers : { ...responseHeaders, ...verdict.headers };
   const decision: Decision = {
     action: verdict.action,
     status: verdict.status,
     reasons,
     risk,
-    headers: verdict.headers ?? ALLOW.headers,
+    headers,
     errors: failures,
   };
   return verdict.holdMs === undefined ? decision : { ...decision, holdMs: verdict.holdMs };

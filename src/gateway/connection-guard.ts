@@ -1,7 +1,7 @@
 /** Caps on open connections per client address, so one source cannot hold every socket (slow-loris). */
 import type { Socket } from "node:net";
-import { normalizeIp } from "../engine/client-ip.ts";
 import type { CidrSet } from "../net/cidr.ts";
+import { peerIpOf } from "./peer-address.ts";
 
 /** Counts open connections per peer address and refuses those over the cap. */
 export interface ConnectionGuard {
@@ -32,13 +32,12 @@ export function createConnectionGuard(settings: ConnectionGuardSettings): Connec
 
   return {
     admit(socket) {
-      const remote = socket.remoteAddress;
+      const ip = peerIpOf(socket);
       // No address: the socket is already gone.
-      if (remote === undefined) {
+      if (ip === "") {
         socket.destroy();
         return;
       }
-      const ip = normalizeIp(remote);
       if (settings.trusted()?.has(ip) === true) return;
       const count = (open.get(ip) ?? 0) + 1;
       if (count > settings.maxPerIp()) {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { forwardedForChain } from "../engine/client-ip.ts";
 import type { Decision, LayerContext, RouteMatch } from "../engine/index.ts";
+import { codeInfo } from "../errors.ts";
 import { corsHeaders, isPreflight, preflightHeaders } from "../gate/cors.ts";
 import { hasBody, readBodyView, type ReadBody } from "./body-view.ts";
 import { Exchange, gatewayVerdict, mergeHeaders } from "./exchange.ts";
@@ -51,10 +52,8 @@ function begin(exchange: Exchange): void {
   const origin = originOf(req, config.trustedProxies);
   if (config.trustedProxies === undefined && !runtime.warnedTrustProxy && req.headers["x-forwarded-for"] !== undefined) {
     runtime.warnedTrustProxy = true;
-    runtime.log.logger.warn(
-      { code: "RAMPART_WARN_TRUST_PROXY_UNSET" },
-      "X-Forwarded-For arrived but no trusted_proxies are configured: the header is ignored and the TCP peer is the client. If Rampart runs behind a load balancer or CDN, list its addresses in trusted_proxies.",
-    );
+    const info = codeInfo("RAMPART_WARN_TRUST_PROXY_UNSET");
+    runtime.log.logger.warn({ code: info.code, help: info.help }, info.message);
   }
   const match = generation.composed.router.match(pathOf(req.url ?? "/"));
   const route = match === undefined ? undefined : generation.composed.routes.get(match.route.id);

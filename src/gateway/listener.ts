@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { ListenerConfig } from "../config/config.ts";
+import { RampartError } from "../errors.ts";
 import type { CidrSet } from "../net/cidr.ts";
 import { answerClientError } from "./client-error.ts";
 import { createConnectionGuard, type ConnectionGuard } from "./connection-guard.ts";
@@ -38,7 +39,7 @@ export interface ListenerDeps {
   readonly trusted: () => CidrSet | undefined;
 }
 
-/** Creates the server (not yet listening). Throws TlsFileError when a TLS file is unusable. */
+/** Creates the server (not yet listening). Throws RAMPART_ERR_FILE_UNREADABLE when a TLS file is unusable. */
 export function createListener(state: ListenerState, deps: ListenerDeps): Listener {
   const config = state.config;
   const options = {
@@ -77,7 +78,7 @@ export function createListener(state: ListenerState, deps: ListenerDeps): Listen
     },
     listen() {
       return new Promise((resolve, reject) => {
-        const onError = (error: Error): void => reject(new ListenError(state.config, error));
+        const onError = (error: Error): void => reject(listenError(state.config, error));
         server.once("error", onError);
         server.listen(state.config.port, state.config.address, () => {
           server.off("error", onError);
@@ -120,10 +121,6 @@ function timeoutsOf(config: ListenerConfig): { headersTimeout: number; requestTi
 }
 
 /** A listener could not bind (address in use, no permission): a runtime failure, exit code 1. */
-export class ListenError extends Error {
-  override readonly name = "ListenError";
-  readonly code = "RAMPART_ERR_LISTEN";
-  constructor(listener: ListenerConfig, cause: Error & { code?: string }) {
-    super(`listener "${listener.name}" cannot bind ${listener.address}:${listener.port}: ${cause.code ?? cause.message}`, { cause });
-  }
+function listenError(listener: ListenerConfig, cause: Error & { code?: string }): RampartError {
+  return new RampartError("RAMPART_ERR_LISTEN", `listener "${listener.name}" on ${listener.address}:${listener.port}: ${cause.code ?? cause.message}`, { cause });
 }

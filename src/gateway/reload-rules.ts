@@ -1,22 +1,19 @@
 /** What a reload may change, and the header ceiling that listeners are created with. */
 import type { Config, ListenerConfig } from "../config/config.ts";
-
-/** A reload that would need a listener rebound: refused, so the running config stays whole. */
-export class ListenerChangeError extends Error {
-  override readonly name = "ListenerChangeError";
-  readonly code = "RAMPART_ERR_RELOAD_LISTENERS";
-}
+import { RampartError } from "../errors.ts";
 
 /**
  * Listeners are bound sockets: their name, address, port and whether they speak TLS can only
- * change with a restart. Timeouts, caps, HSTS and certificates reload.
+ * change with a restart. Timeouts, caps, HSTS and certificates reload. A reload that would
+ * need a listener rebound is refused whole (RAMPART_ERR_RELOAD_LISTENERS), so the running
+ * config stays consistent.
  */
 export function checkListenersUnchanged(running: Config, next: Config): void {
   const shape = (l: ListenerConfig): string => `${l.name} ${l.address}:${l.port} ${l.tls === undefined ? "http" : "https"}`;
   const before = running.listeners.map(shape).sort().join(", ");
   const after = next.listeners.map(shape).sort().join(", ");
   if (before !== after) {
-    throw new ListenerChangeError(`listeners changed (${before} → ${after}): names, addresses, ports and TLS on/off take effect only after a restart; nothing was reloaded`);
+    throw new RampartError("RAMPART_ERR_RELOAD_LISTENERS", `running: ${before}; new: ${after}`);
   }
 }
 

@@ -1,9 +1,10 @@
 /** Builds a request's RequestFacts once, from node:http objects, for the engine. */
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { deriveClientIp, normalizeIp } from "../engine/client-ip.ts";
+import { deriveClientIp } from "../engine/client-ip.ts";
 import type { BodyView, RequestFacts, RouteMatch, TlsPeer } from "../engine/index.ts";
 import type { CidrSet } from "../net/cidr.ts";
+import { peerIpOf } from "./peer-address.ts";
 import { requestIdFor } from "./request-id.ts";
 import { tlsPeerOf } from "./tls.ts";
 
@@ -38,7 +39,7 @@ export interface Origin {
  * believed only when that peer is a trusted proxy (deriveClientIp walks it from the right).
  */
 export function originOf(req: IncomingMessage, trusted: CidrSet | undefined): Origin {
-  const peerIp = normalizeIp(req.socket.remoteAddress ?? "");
+  const peerIp = peerIpOf(req.socket);
   const fromTrustedProxy = trusted !== undefined && trusted.has(peerIp);
   const forwardedFor = req.headers["x-forwarded-for"];
   const clientIp = fromTrustedProxy && forwardedFor !== undefined ? deriveClientIp(peerIp, forwardedFor, trusted) : peerIp;

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createSecureContext, type SecureContextOptions, type TLSSocket } from "node:tls";
 import type { ListenerTlsConfig } from "../config/config.ts";
+import { RampartError } from "../errors.ts";
 import type { TlsPeer } from "../engine/index.ts";
 
 /** What `https.createServer` and `setSecureContext` need, read from the configured files. */
@@ -10,20 +11,15 @@ export interface ListenerTlsOptions extends SecureContextOptions {
   readonly rejectUnauthorized: boolean;
 }
 
-/** A certificate or key file that could not be read or parsed; the message names the file. */
-export class TlsFileError extends Error {
-  override readonly name = "TlsFileError";
-}
-
 /**
  * Reads the listener's certificate, key and client CA and checks that they form a usable
  * context (so a reload with a broken certificate is refused before anything is swapped).
  *
- * Client certificates: `client_ca` alone means every client must present a certificate that
- * chains to that CA (the handshake fails otherwise). `request_client_cert: true` asks for a
- * certificate but lets the handshake finish without one or with one that does not chain: the
- * request then carries `facts.tls.authorized = false`, so that a layer decides, logs and
- * answers with a problem instead of a silent handshake failure.
+ * Client certificates: with `client_ca`, every client must present a certificate that chains
+ * to that CA, or the handshake fails — a configured client CA is a gate, not a hint, and no
+ * layer may forget to check it. `request_client_cert` without a CA asks for a certificate
+ * and lets the handshake finish whatever comes: the request carries `facts.tls` (with
+ * `authorized` as the system roots judged it) for a layer to decide.
  */
 export function readListenerTls(tls: ListenerTlsConfig): ListenerTlsOptions {
   const cert = readTlsFile(tls.certFile, "certificate");
@@ -34,13 +30,13 @@ export function readListenerTls(tls: ListenerTlsConfig): ListenerTlsOptions {
     key,
     minVersion: tls.minVersion,
     requestCert: tls.requestClientCert || ca !== undefined,
-    rejectUnauthorized: ca !== undefined && !tls.requestClientCert,
+    rejectUnauthorized: ca !== undefined,
     ...(ca === undefined ? {} : { ca }),
   };
   try {
     createSecureContext(options);
   } catch (error) {
-    throw new TlsFileError(`${tls.certFile}: certificate and key do not form a usable TLS context (${(error as Error).message})`);
+    throw new RampartError("RAMPART_ERR_FILE_UNREADABLE", `${tls.certFile} and ${tls.keyFile} do not form a usable TLS certificate and key (${(error as Error).message})`, { cause: error });
   }
   return options;
 }
@@ -55,7 +51,7 @@ function readTlsFile(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new TlsFileError(`cannot read TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new RampartError("RAMPART_ERR_FILE_UNREADABLE", `TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
 }
 

@@ -19,10 +19,11 @@ async function startDemo(env: NodeJS.ProcessEnv = process.env) {
   child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
   const banner = await new Promise<{ gateway: string; api: string; admin: string; token: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner within 15 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 15_000);
-    child.on("exit", (code) => {
+    const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`demo exited with ${code}\nstdout: ${stdout}\nstderr: ${stderr}`));
-    });
+    };
+    child.on("exit", onExit);
     child.stdout.setEncoding("utf8").on("data", (text: string) => {
       stdout += text;
       const gateway = /^ {2}gateway +(http:\/\/\S+)/m.exec(stdout)?.[1];
@@ -30,19 +31,19 @@ async function startDemo(env: NodeJS.ProcessEnv = process.env) {
       const admin = /^ {2}admin +(http:\/\/\S+) +token (\S+)/m.exec(stdout);
       if (gateway !== undefined && api !== undefined && admin !== null && /Ctrl-C stops/.test(stdout)) {
         clearTimeout(timer);
-        child.removeAllListeners("exit");
+        child.off("exit", onExit);
         resolve({ gateway, api, admin: admin[1] as string, token: admin[2] as string });
       }
     });
   });
-  return { child, banner, output: () => stdout };
+  return { child, banner, output: () => stdout, errors: () => stderr };
 }
 
 describe("rampart demo", () => {
   it("serves the demo API through the gateway, refuses a wrong method with 405 + Allow, and stops on SIGINT with 0", async () => {
     const env = { ...process.env };
     delete env["RAMPART_ADMIN_TOKEN"];
-    const { child, banner, output } = await startDemo(env);
+    const { child, banner, output, errors } = await startDemo(env);
     assert.notEqual(new URL(banner.gateway).port, new URL(banner.api).port);
 
     const page = await fetch(`${banner.gateway}/products?page=1`, { signal: AbortSignal.timeout(5000) });
@@ -66,10 +67,13 @@ describe("rampart demo", () => {
 
     const startedAt = Date.now();
     child.kill("SIGINT");
+    let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("demo did not exit within 5 s of SIGINT")), 5000)),
-    ]);
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`demo did not exit within 5 s of SIGINT\nstdout: ${output()}\nstderr: ${errors()}`)), 5000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     assert.deepEqual(exit, [0, null]);
     assert.ok(Date.now() - startedAt < 5000);
   });

@@ -120,3 +120,57 @@ describe("gateway: HTTPS listener", () => {
     assert.equal(still.fingerprint, new X509Certificate(second.cert).fingerprint256);
   });
 });
+
+describe("gateway: HTTPS listener with a client CA (mTLS)", () => {
+  const folder = tempFolder();
+  let server: { cert: string; key: string };
+  let client: { cert: string; key: string };
+  let stranger: { cert: string; key: string };
+  let t: TestGateway;
+
+  before(async () => {
+    server = await certificate("server.test");
+    const ca = await generate([{ name: "commonName", value: "Test Client CA" }], {
+      keySize: 2048,
+      extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, digitalSignature: true, critical: true }],
+    });
+    const signed = await generate([{ name: "commonName", value: "client-1" }], {
+      keySize: 2048,
+      ca: { key: ca.private, cert: ca.cert },
+      extensions: [{ name: "extKeyUsage", clientAuth: true }],
+    });
+    client = { cert: signed.cert, key: signed.private };
+    stranger = await certificate("stranger.test");
+    writeText(join(folder, "cert.pem"), server.cert);
+    writeText(join(folder, "key.pem"), server.key);
+    writeText(join(folder, "ca.pem"), ca.cert);
+    t = await startTestGateway((upstream) =>
+      basicYaml(upstream, ROUTES).replace(
+        "    port: 0\n",
+        `    port: 0\n    tls:\n      cert: ${join(folder, "cert.pem")}\n      key: ${join(folder, "key.pem")}\n      client_ca: ${join(folder, "ca.pem")}\n`,
+      ),
+    );
+  });
+  after(() => t.close());
+
+  function getWith(identity: { cert: string; key: string } | undefined): Promise<number | string> {
+    return new Promise((resolve) => {
+      const req = request(`${t.url}/items`, { ca: server.cert, agent: false, timeout: 3000, ...(identity ?? {}) }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", (error: Error & { code?: string }) => resolve(error.code ?? error.message));
+      req.end();
+    });
+  }
+
+  it("serves a client whose certificate chains to the client CA", async () => {
+    assert.equal(await getWith(client), 200);
+  });
+
+  it("refuses a client without a certificate, or with one from another CA", async () => {
+    assert.notEqual(await getWith(undefined), 200);
+    assert.notEqual(await getWith(stranger), 200);
+  });
+});

@@ -109,7 +109,7 @@ export function runLimitStoreContract(name: string, target: LimitStoreTarget): v
       await store.settle("dl", [{ op: "add", key: "k", spec, cost: 3000 }], T0);
       const denied = ok(await store.admit("dl", [{ key: "k", spec, cost: 1, charge: "later" }], T0 + 1000));
       assert.equal(denied.allowed, false);
-      assert.equal(denied.retryAfterMs, 2001, "the 2000-token debt is repaid first");
+      assert.equal(denied.retryAfterMs, 1001, "the debt (-1000 tokens after a second of refill) is repaid first");
     }));
 
     it("releases concurrency leases and lets unreleased ones lapse", () => withStore(async (store) => {
@@ -132,7 +132,6 @@ export function runLimitStoreContract(name: string, target: LimitStoreTarget): v
       const spec = holds({ limit: 3, ttlMs: 700 });
       assert.equal(ok(await store.admit("cart", [{ key: "h", spec, cost: 2 }], T0)).allowed, true);
       assert.equal(ok(await store.admit("cart", [{ key: "h", spec, cost: 2 }], T0 + 100)).allowed, false);
-      await store.settle("checkout", [], T0 + 150);
       await store.settle("cart", [{ op: "lower", key: "h", spec, amount: 1 }], T0 + 200);
       assert.equal(ok(await store.admit("cart", [{ key: "h", spec, cost: 2 }], T0 + 300)).items[0]!.remaining, 0);
       assert.equal(ok(await store.admit("cart", [{ key: "h", spec, cost: 3 }], T0 + 1000)).allowed, true, "all holds lapsed");

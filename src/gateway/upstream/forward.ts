@@ -81,6 +81,11 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
       this.#settle(false, "body_too_large");
       return;
     }
+    if (this.#clientGone()) {
+      // Gone before we started (e.g. while layers decided): res 'close' already fired.
+      this.#settle(true, undefined);
+      return;
+    }
     const hasBody = this.chunked || this.contentLength > 0 || (options.bodyPrefix !== undefined && options.bodyPrefix.byteLength > 0);
     this.#res.on("close", this.#onClientClose);
     this.#target.inFlight += 1;

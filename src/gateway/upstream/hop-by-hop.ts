@@ -18,8 +18,12 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "proxy-authenticate",
 ]);
 
+const HOP_BY_HOP_LIST: readonly string[] = [...HOP_BY_HOP];
+
 /** Splits a Connection header value into the lowercased header names it lists. */
 export function connectionTokens(value: string | readonly string[]): string[] {
+  // The usual values list no other header: skip the split on the hot path.
+  if (value === "keep-alive" || value === "close" || value === "Keep-Alive" || value === "Close") return [];
   const joined = typeof value === "string" ? value : value.join(",");
   const tokens: string[] = [];
   for (const part of joined.split(",")) {
@@ -42,7 +46,7 @@ export function toClientHeaders(
     // Names listed in Connection are hop-by-hop for this message too (RFC 9110 §7.6.1).
     for (const token of connectionTokens(connection)) delete headers[token];
   }
-  for (const name of HOP_BY_HOP) {
+  for (const name of HOP_BY_HOP_LIST) {
     if (headers[name] !== undefined) delete headers[name];
   }
   if (extra !== undefined) {

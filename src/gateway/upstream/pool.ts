@@ -8,6 +8,7 @@ import { upstreamTlsOptions } from "./tls.ts";
 /** How long close() lets in-flight upstream requests finish before cutting them. */
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
 
+/** The UpstreamPool that createUpstreamPools builds; forward() picks targets through it. */
 export class BalancedUpstreamPool implements UpstreamPool {
   readonly name: string;
   readonly targets: readonly Target[];

@@ -4,6 +4,7 @@ import type { UpstreamConfig, UpstreamTarget } from "../../config/config.ts";
 import type { TargetHealth } from "./index.ts";
 import type { UpstreamTlsOptions } from "./tls.ts";
 
+/** A target and its state; the pool's balancer reads it, forward() and the health checks update it. */
 export class Target {
   readonly origin: string;
   readonly basePath: string;

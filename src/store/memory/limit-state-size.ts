@@ -8,8 +8,11 @@
 import type { LimitState } from "../../limits/algorithm.ts";
 import type { LimitKind } from "../../limits/types.ts";
 
-/** A Map slot (key, value, chain link, bucket share, growth slack) plus the entry object. */
-export const ENTRY_BYTES = 160;
+/**
+ * A Map slot (key, value, chain link, bucket share, growth slack), the entry object, and its
+ * expiry-heap slots (two arrays, with room for stale slots).
+ */
+export const ENTRY_BYTES = 208;
 /** Heap size of a small state object holding a few numbers (boxed doubles included). */
 const SMALL_STATE_BYTES = 96;
 /** An array: header, backing store header. */

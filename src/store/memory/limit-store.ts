@@ -10,6 +10,7 @@ import { lower } from "../../limits/holds.ts";
 import type { ConcurrencyState, HoldsState, LimitKind, LimitSpec, Step } from "../../limits/types.ts";
 import { quotaOf } from "../../limits/types.ts";
 import type { Admission, ItemOutcome, LimitItem, LimitStore, SettleOp } from "../limits.ts";
+import { ExpiryHeap } from "./expiry-heap.ts";
 import { ENTRY_BYTES, stateBytes, stringBytes } from "./limit-state-size.ts";
 
 export interface MemoryLimitStoreOptions {
@@ -40,7 +41,7 @@ interface Entry {
   used: boolean;
 }
 
-/** Oldest entries looked at per eviction for an expired one before taking the least recently used. */
+/** Entries CLOCK looks at per eviction before taking the oldest regardless of use. */
 const EVICTION_SCAN = 32;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** Group and key cannot contain it in a way that collides: groups are config names. */
@@ -49,6 +50,7 @@ const NO_ITEMS: readonly ItemOutcome[] = Object.freeze([]);
 
 class MemoryStore implements MemoryLimitStore {
   readonly #entries = new Map<string, Entry>();
+  readonly #expiries = new ExpiryHeap();
   readonly #maxBytes: number;
   readonly maxKeys: number;
   #bytes = 0;
@@ -135,6 +137,7 @@ class MemoryStore implements MemoryLimitStore {
 
   async close(): Promise<void> {
     this.#entries.clear();
+    this.#expiries.clear();
     this.#bytes = 0;
   }
 
@@ -165,6 +168,7 @@ class MemoryStore implements MemoryLimitStore {
       entry.kind = spec.kind; entry.state = state; entry.expiresAt = expiresAt; entry.bytes = bytes; entry.used = true;
     } else {
       this.#entries.set(key, { kind: spec.kind, state, expiresAt, bytes, used: false });
+      this.#expiries.push(expiresAt, key);
       this.#bytes += bytes;
     }
     while ((this.#bytes > this.#maxBytes || this.#entries.size > this.maxKeys) && this.#entries.size > 1) this.#evictOne(now, key);
@@ -175,28 +179,36 @@ class MemoryStore implements MemoryLimitStore {
     if (entry === undefined) return;
     this.#bytes -= entry.bytes;
     this.#entries.delete(key);
+    // Evicted and reset keys leave stale heap slots behind; rebuild before they pile up.
+    if (this.#expiries.size > 2 * this.#entries.size + 1024) {
+      this.#expiries.rebuild(Array.from(this.#entries, ([k, e]) => [k, e.expiresAt] as const));
+    }
   }
 
   /**
-   * Evicts one entry: an expired one among the oldest EVICTION_SCAN if any, else the least
-   * recently used by CLOCK (a used entry gets a second chance at the back of the queue). CLOCK
-   * keeps the hot path to one boolean write instead of reordering the map on every hit, and a
-   * rotation attack's one-hit keys are evicted before keys that are in use.
+   * Evicts one entry: the soonest expired if any has expired (from the expiry heap), else the
+   * least recently used by CLOCK (a used entry gets a second chance at the back of the queue).
+   * CLOCK keeps the hot path to one boolean write instead of reordering the map on every hit,
+   * and a rotation attack's one-hit keys go before keys that are in use.
    */
   #evictOne(now: number, keep: string): void {
+    while (this.#expiries.peekTime() <= now) {
+      const key = this.#expiries.pop()!;
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      if (entry.expiresAt <= now) { this.#delete(key); return; }
+      // Updated since it was pushed: back in with its current expiry.
+      this.#expiries.push(entry.expiresAt, key);
+    }
     let victim: string | undefined;
     let scanned = 0;
     for (const [key, entry] of this.#entries) {
       if (scanned++ >= EVICTION_SCAN) break;
       if (key === keep) continue;
-      if (entry.expiresAt <= now) { this.#delete(key); return; }
-      if (victim === undefined) {
-        if (entry.used) {
-          entry.used = false;
-          this.#entries.delete(key);
-          this.#entries.set(key, entry);
-        } else victim = key;
-      }
+      if (!entry.used) { victim = key; break; }
+      entry.used = false;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
     }
     if (victim === undefined) {
       for (const key of this.#entries.keys()) { if (key !== keep) { victim = key; break; } }

@@ -33,6 +33,14 @@ function echo(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 interface Echoed { method: string; url: string; headers: Record<string, string>; rawHeaders: string[]; body: string }
 
 test("GET and POST pass through with status, body and the base path prefixed", async () => {
@@ -185,6 +193,31 @@ test("client abort while waiting for the answer cancels the upstream request", a
   const result = await proxy.result(0);
   assert.equal(result.aborted, true);
   assert.equal(result.status, 499);
+});
+
+test("a request aborted while queued for a connection never reaches the upstream", async () => {
+  const seen: string[] = [];
+  const held: ServerResponse[] = [];
+  const api = await upstream((req, res) => {
+    seen.push(req.url ?? "");
+    if (req.url === "/hold") held.push(res);
+    else res.end("ok");
+  });
+  const proxy = await front(upstreamConfig([api.url], { connectionsPerTarget: 1 }));
+  const first = send(`${proxy.url}/hold`);
+  await until(() => held.length === 1, "the first request to be held");
+  const queued = httpRequest(`${proxy.url}/queued`, { agent: false });
+  queued.on("error", () => { /* we abort it */ });
+  queued.end();
+  await until(() => proxy.results.length === 0 && proxy.pool.health()[0]?.inFlight === 2, "the second request to be queued");
+  queued.destroy();
+  const aborted = await proxy.result(0);
+  assert.equal(aborted.aborted, true);
+  held[0]?.end("released");
+  assert.equal((await first).body.toString(), "released");
+  assert.equal((await send(`${proxy.url}/after`)).body.toString(), "ok");
+  assert.deepEqual(seen, ["/hold", "/after"]);
+  assert.equal(proxy.pool.health()[0]?.inFlight, 0);
 });
 
 test("client abort during an upload cancels the upstream request", async () => {

@@ -1,0 +1,48 @@
+/** Key normalization: one client, address or destination is one bucket however it is spelled; missing is its own bucket. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  compoundKey, ipBucket, MISSING, normalizeEmail, normalizePhone, normalizeText,
+} from "../../src/limits/normalize.ts";
+
+describe("key normalization", () => {
+  it("buckets IPv6 by /56 and IPv4 by address; an IPv4-mapped address is its IPv4 address", () => {
+    assert.equal(ipBucket("2001:db8:abcd:12ff:1:2:3:4"), "2001:db8:abcd:1200::/56");
+    assert.equal(ipBucket("2001:DB8:ABCD:1234::99"), "2001:db8:abcd:1200::/56");
+    assert.equal(ipBucket("203.0.113.9"), "203.0.113.9");
+    assert.equal(ipBucket("::ffff:203.0.113.9"), "203.0.113.9");
+    assert.equal(ipBucket("203.0.113.9", 24), "203.0.113.0/24");
+    assert.equal(ipBucket("2001:db8::1", 32, 128), "2001:db8::1");
+    assert.equal(ipBucket("not an ip"), MISSING);
+  });
+
+  it("folds e-mail spellings of one mailbox together", () => {
+    assert.equal(normalizeEmail("  J.Doe+promo@GMail.com "), "jdoe@gmail.com");
+    assert.equal(normalizeEmail("j.doe@googlemail.com"), "jdoe@gmail.com");
+    assert.equal(normalizeEmail("J.Doe+x@example.org"), "j.doe@example.org", "dots matter outside Gmail");
+    for (const bad of ["", "no-at-sign", "@example.org", "a@", "+tag@example.org", undefined, 42, { a: 1 }]) {
+      assert.equal(normalizeEmail(bad), MISSING, String(bad));
+    }
+  });
+
+  it("keeps digits only in phone numbers", () => {
+    assert.equal(normalizePhone("+1 (555) 010-0100"), "15550100100");
+    assert.equal(normalizePhone("１５５５０１０"), "1555010", "full-width digits are digits");
+    assert.equal(normalizePhone("12"), MISSING);
+    assert.equal(normalizePhone(null), MISSING);
+  });
+
+  it("folds case and whitespace, and bounds long values by a digest", () => {
+    assert.equal(normalizeText("  Alice \t Smith "), "alice smith");
+    assert.equal(normalizeText(""), MISSING);
+    const long = normalizeText("x".repeat(10_000));
+    assert.ok(long.startsWith("#") && long.length < 64);
+    assert.notEqual(long, normalizeText(`${"x".repeat(9_999)}y`));
+  });
+
+  it("joins dimensions so that no two tuples share a key", () => {
+    assert.notEqual(compoundKey(["a|b", "c"]), compoundKey(["a", "b|c"]));
+    assert.notEqual(compoundKey(["a%7Cb"]), compoundKey(["a|b"]));
+    assert.equal(compoundKey(["203.0.113.9", "/login"]), "203.0.113.9|/login");
+  });
+});

@@ -1,0 +1,66 @@
+/** The Redis LimitStore against the shared Redis at 127.0.0.1:6379: the contract, under a unique key prefix removed afterwards. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, describe, it } from "node:test";
+import { Redis } from "ioredis";
+import { fixedWindow } from "../../src/limits/spec.ts";
+import { isStoreUnavailable } from "../../src/store/limits.ts";
+import { createRedisLimitStore, type RedisLimitStore } from "../../src/store/redis/limit-store.ts";
+import { runLimitStoreContract, T0 } from "./limit-store-contract.ts";
+
+const run = `t:${randomBytes(4).toString("hex")}:`;
+let stores = 0;
+
+async function create(): Promise<RedisLimitStore> {
+  const store = createRedisLimitStore({ keyPrefix: `${run}${stores++}:`, timeoutMs: 1000 });
+  const ready = await store.ready(5000);
+  assert.equal(ready, undefined, `redis at 127.0.0.1:6379 must be up: ${ready?.message}`);
+  return store;
+}
+
+after(async () => {
+  const admin = new Redis({ lazyConnect: true });
+  await admin.connect();
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", `${run}*`, "COUNT", 1000);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  admin.disconnect();
+});
+
+runLimitStoreContract("redis", { create, propertyRuns: 40 });
+
+describe("redis LimitStore keys", () => {
+  it("puts every key of one admission under the group's hash tag, with a TTL", async () => {
+    const store = await create();
+    const admin = new Redis({ lazyConnect: true });
+    await admin.connect();
+    try {
+      const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
+      const result = await store.admit("login {odd} group", [{ key: "a", spec, cost: 1 }, { key: "b", spec, cost: 1 }], Date.now());
+      assert.ok(!isStoreUnavailable(result) && result.allowed);
+      const keys = (await admin.keys(`${run}*`)).filter((k) => k.includes("odd"));
+      assert.equal(keys.length, 2);
+      for (const key of keys) {
+        assert.match(key, /\{login %7bodd%7d group\}:[ab]$/, "braces in a group name cannot break the tag");
+        const ttl = await admin.pttl(key);
+        assert.ok(ttl > 0 && ttl <= 60_000, `TTL ${ttl}`);
+      }
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  it("fails fast with StoreUnavailable when nothing listens", async () => {
+    const store = createRedisLimitStore({ port: 1, timeoutMs: 100, connectTimeoutMs: 100 });
+    const started = Date.now();
+    const result = await store.admit("g", [{ key: "k", spec: fixedWindow({ limit: 1, windowMs: 1000 }), cost: 1 }], T0);
+    assert.ok(isStoreUnavailable(result), "a value, not a throw");
+    assert.ok(Date.now() - started < 600, `answered in ${Date.now() - started} ms`);
+    assert.ok(isStoreUnavailable(await store.ready(200)));
+    await store.close();
+  });
+});
