@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseCidrSet, type CidrSet } from "../net/cidr.ts";
 import type { AdminConfig, Config, ListenerConfig, LoggingConfig, SizeLimits, UpstreamConfig } from "./config.ts";
 import { CompileContext } from "./compile-context.ts";
+import { compileRateLimits } from "./compile-rate-limits.ts";
 import { compileIpRules, compileLimits, compileRoutes, unknownUpstream } from "./compile-routes.ts";
 import { compileUpstream } from "./compile-upstreams.ts";
 import type { ConfigIssue } from "./issues.ts";
@@ -57,7 +58,8 @@ export function compileConfig(options: RampartOptions, compileOptions: CompileOp
   }
 
   const limits = compileLimits(ctx, ["limits"], options.limits, DEFAULT_LIMITS);
-  const routes = compileRoutes(ctx, options, limits, upstreamNames);
+  // Rate limits may turn on a body view for routes whose limits read the body.
+  const { routes, rateLimits } = compileRateLimits(ctx, options, compileRoutes(ctx, options, limits, upstreamNames));
   const listeners = (options.listeners ?? []).flatMap((listener, i) => ctx.attempt(() => compileListener(ctx, i, listener)) ?? []);
   checkListenerNames(ctx, listeners);
   const risk = { suspicious: options.risk?.suspicious_at ?? 50, blocked: options.risk?.blocked_at ?? 100 };
@@ -80,6 +82,7 @@ export function compileConfig(options: RampartOptions, compileOptions: CompileOp
     logging: compileLogging(ctx, options.logging),
     admin,
     drainTimeoutMs: ctx.duration(["shutdown", "drain_timeout"], options.shutdown?.drain_timeout, 30_000),
+    rateLimits,
   };
   if (ctx.issues.length > 0) return { ok: false, issues: ctx.issues, warnings: ctx.warnings };
   return { ok: true, config: deepFreeze(config), warnings: ctx.warnings };
