@@ -121,7 +121,7 @@ function compileRule(ctx: CompileContext, at: KeyPath, raw: RuleOptions, default
     built = buildSpec(ctx, at, raw, defaults);
   } catch (cause) {
     if (!(cause instanceof LimitSpecError)) throw cause;
-    ctx.error([...at, optionKey(cause.option)], cause.message.replace(/^[A-Za-z]+: /, ""));
+    ctx.error([...at, optionKey(cause.option)], cause.message.replace(/^[A-Za-z]+: /, "").replace(/\bwindowMs\b/g, "window"));
     return undefined;
   }
   if (built === undefined) return undefined;

@@ -55,9 +55,31 @@ export function createRequestLogger(config: LoggingConfig): RequestLogger {
   return createRequestLoggerFromStream(openDestination(config.destination), config.level);
 }
 
+/**
+ * Lines are gathered up to this many bytes before a write: one syscall per line costs more
+ * than building the line (measured ~20 µs per request on the bench). A timer writes whatever
+ * is buffered at least every FLUSH_EVERY_MS, so a quiet gateway's log still keeps up.
+ */
+const BATCH_BYTES = 8 * 1024;
+const FLUSH_EVERY_MS = 200;
+
+function batched(dest: number): DestinationStream {
+  const stream = pino.destination({ dest, sync: false, minLength: BATCH_BYTES });
+  const timer = setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      // Not open yet, or closed: nothing to write.
+    }
+  }, FLUSH_EVERY_MS);
+  timer.unref();
+  stream.on("close", () => clearInterval(timer));
+  return stream;
+}
+
 function openDestination(destination: string): DestinationStream {
-  if (destination === "stdout") return pino.destination({ dest: 1, sync: false });
-  if (destination === "stderr") return pino.destination({ dest: 2, sync: false });
+  if (destination === "stdout") return batched(1);
+  if (destination === "stderr") return batched(2);
   let fd: number;
   try {
     mkdirSync(dirname(destination), { recursive: true });
@@ -66,7 +88,7 @@ function openDestination(destination: string): DestinationStream {
     const why = error instanceof Error ? error.message : String(error);
     throw new RampartError("RAMPART_ERR_FILE_UNREADABLE", `logging.destination "${destination}" cannot be opened for writing (${why})`, { cause: error });
   }
-  return pino.destination({ dest: fd, sync: false });
+  return batched(fd);
 }
 
 /** Same, onto any stream (tests, embedding in a service that has its own log pipeline). */

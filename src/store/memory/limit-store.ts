@@ -37,12 +37,12 @@ interface Entry {
   /** From this instant the state counts for nothing: evicted first. */
   expiresAt: number;
   bytes: number;
-  /** CLOCK reference bit: set on use, cleared when eviction passes the entry over. */
+  /** CLOCK reference bit: set on use, cleared when the eviction hand passes the entry over. */
   used: boolean;
+  /** Position in the CLOCK ring. */
+  slot: number;
 }
 
-/** Entries CLOCK looks at per eviction before taking the oldest regardless of use. */
-const EVICTION_SCAN = 32;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** Group and key cannot contain it in a way that collides: groups are config names. */
 const SEPARATOR = "\u0000";
@@ -51,6 +51,11 @@ const NO_ITEMS: readonly ItemOutcome[] = Object.freeze([]);
 class MemoryStore implements MemoryLimitStore {
   readonly #entries = new Map<string, Entry>();
   readonly #expiries = new ExpiryHeap();
+  /** The CLOCK ring: one slot per key the budget allows, swept by `#hand`. */
+  readonly #ring: Array<string | undefined>;
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
+  #hand = 0;
   readonly #maxBytes: number;
   readonly maxKeys: number;
   #bytes = 0;
@@ -62,8 +67,10 @@ class MemoryStore implements MemoryLimitStore {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 64 * ENTRY_BYTES) {
       throw new RangeError(`maxBytes must be an integer of at least ${64 * ENTRY_BYTES}, got ${maxBytes}`);
     }
-    this.#maxBytes = maxBytes;
     this.maxKeys = Math.floor(maxBytes / (ENTRY_BYTES + stringBytes("") + stateBytes("gcra", { tat: 0 })));
+    // The ring is allocated once (8 bytes a slot); the entries share what is left of the budget.
+    this.#maxBytes = maxBytes - 8 * this.maxKeys;
+    this.#ring = new Array<string | undefined>(this.maxKeys).fill(undefined);
   }
 
   get size(): number { return this.#entries.size; }
@@ -94,7 +101,7 @@ class MemoryStore implements MemoryLimitStore {
     if (allowed) {
       for (let i = 0; i < n; i++) {
         const item = items[i]!;
-        if (item.charge !== "later") this.#write(keys[i]!, item.spec, steps[i]!.state, now);
+        if (item.charge !== "later") this.#write(keys[i]!, group, item.key, item.spec, steps[i]!.state, now);
       }
     }
     const outcomes = new Array<ItemOutcome>(n);
@@ -125,7 +132,7 @@ class MemoryStore implements MemoryLimitStore {
           next = chargeLimit(op.spec, prior, op.cost, now);
           break;
       }
-      if (next !== undefined) this.#write(key, op.spec, next, now);
+      if (next !== undefined) this.#write(key, group, op.key, op.spec, next, now);
     }
     return undefined;
   }
@@ -138,6 +145,9 @@ class MemoryStore implements MemoryLimitStore {
   async close(): Promise<void> {
     this.#entries.clear();
     this.#expiries.clear();
+    this.#ring.fill(undefined);
+    this.#freeSlots.length = 0;
+    this.#nextSlot = 0;
     this.#bytes = 0;
   }
 
@@ -158,7 +168,7 @@ class MemoryStore implements MemoryLimitStore {
     return entry.state;
   }
 
-  #write(key: string, spec: LimitSpec, state: LimitState, now: number): void {
+  #write(key: string, group: string, itemKey: string, spec: LimitSpec, state: LimitState, now: number): void {
     const expiresAt = expiryOf(spec, state);
     const entry = this.#entries.get(key);
     if (expiresAt <= now) { if (entry !== undefined) this.#delete(key); return; }
@@ -166,12 +176,18 @@ class MemoryStore implements MemoryLimitStore {
     if (entry !== undefined) {
       this.#bytes += bytes - entry.bytes;
       entry.kind = spec.kind; entry.state = state; entry.expiresAt = expiresAt; entry.bytes = bytes; entry.used = true;
-    } else {
-      this.#entries.set(key, { kind: spec.kind, state, expiresAt, bytes, used: false });
-      this.#expiries.push(expiresAt, key);
-      this.#bytes += bytes;
+      while (this.#bytes > this.#maxBytes && this.#entries.size > 1) this.#evictOne(now, key);
+      return;
     }
-    while ((this.#bytes > this.#maxBytes || this.#entries.size > this.maxKeys) && this.#entries.size > 1) this.#evictOne(now, key);
+    while ((this.#entries.size >= this.maxKeys || this.#bytes + bytes > this.#maxBytes) && this.#entries.size > 0) this.#evictOne(now, "");
+    // A key built by concatenation is a rope of its parts; join copies it into one flat string
+    // so a stored key costs its characters, not every fragment it was built from.
+    const flat = [group, SEPARATOR, itemKey].join("");
+    const slot = this.#freeSlots.pop() ?? this.#nextSlot++;
+    this.#ring[slot] = flat;
+    this.#entries.set(flat, { kind: spec.kind, state, expiresAt, bytes, used: false, slot });
+    this.#expiries.push(expiresAt, flat);
+    this.#bytes += bytes;
   }
 
   #delete(key: string): void {
@@ -179,6 +195,8 @@ class MemoryStore implements MemoryLimitStore {
     if (entry === undefined) return;
     this.#bytes -= entry.bytes;
     this.#entries.delete(key);
+    this.#ring[entry.slot] = undefined;
+    this.#freeSlots.push(entry.slot);
     // Evicted and reset keys leave stale heap slots behind; rebuild before they pile up.
     if (this.#expiries.size > 2 * this.#entries.size + 1024) {
       this.#expiries.rebuild(Array.from(this.#entries, ([k, e]) => [k, e.expiresAt] as const));
@@ -187,9 +205,10 @@ class MemoryStore implements MemoryLimitStore {
 
   /**
    * Evicts one entry: the soonest expired if any has expired (from the expiry heap), else the
-   * least recently used by CLOCK (a used entry gets a second chance at the back of the queue).
-   * CLOCK keeps the hot path to one boolean write instead of reordering the map on every hit,
-   * and a rotation attack's one-hit keys go before keys that are in use.
+   * least recently used by CLOCK: the hand sweeps the ring, giving a used entry a second chance
+   * (clearing its bit) and evicting the first unused one. CLOCK keeps the hot path to one
+   * boolean write instead of reordering a list on every hit, and a rotation attack's one-hit
+   * keys go before keys that are in use.
    */
   #evictOne(now: number, keep: string): void {
     while (this.#expiries.peekTime() <= now) {
@@ -200,20 +219,17 @@ class MemoryStore implements MemoryLimitStore {
       // Updated since it was pushed: back in with its current expiry.
       this.#expiries.push(entry.expiresAt, key);
     }
-    let victim: string | undefined;
-    let scanned = 0;
-    for (const [key, entry] of this.#entries) {
-      if (scanned++ >= EVICTION_SCAN) break;
-      if (key === keep) continue;
-      if (!entry.used) { victim = key; break; }
-      entry.used = false;
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
+    const ring = this.#ring;
+    // Two sweeps at most: the first clears every bit it passes.
+    for (let step = 0; step <= 2 * ring.length; step++) {
+      const key = ring[this.#hand];
+      this.#hand = this.#hand + 1 === ring.length ? 0 : this.#hand + 1;
+      if (key === undefined || key === keep) continue;
+      const entry = this.#entries.get(key)!;
+      if (entry.used) { entry.used = false; continue; }
+      this.#delete(key);
+      return;
     }
-    if (victim === undefined) {
-      for (const key of this.#entries.keys()) { if (key !== keep) { victim = key; break; } }
-    }
-    if (victim !== undefined) this.#delete(victim);
   }
 }
 

@@ -1,0 +1,49 @@
+/**
+ * Risk tiers scale limits: a trusted client gets more, a suspicious one less. Each limit's
+ * spec is scaled once per tier at construction (through the same validating factories), so
+ * the hot path only picks one of three prepared specs.
+ */
+import type { Tier } from "../../engine/index.ts";
+import {
+  calendarQuota, concurrency, fixedWindow, gcra, holds, MAX_LEASES, MAX_SLIDING_LOG_LIMIT, slidingLog, slidingWindow, tokenBucket,
+} from "../spec.ts";
+import type { LimitSpec } from "../types.ts";
+
+/** The tiers a limit distinguishes (`blocked` requests are denied before any limit). */
+export type LimitTier = "trusted" | "normal" | "suspicious";
+
+export type TierFactors = Readonly<Record<LimitTier, number>>;
+
+export type TierSpecs = Readonly<Record<LimitTier, LimitSpec>>;
+
+export function limitTier(tier: Tier): LimitTier {
+  return tier === "trusted" || tier === "suspicious" ? tier : "normal";
+}
+
+/** The spec for each tier. */
+export function tierSpecs(spec: LimitSpec, factors: TierFactors): TierSpecs {
+  return Object.freeze({
+    trusted: scaleSpec(spec, factors.trusted),
+    normal: scaleSpec(spec, factors.normal),
+    suspicious: scaleSpec(spec, factors.suspicious),
+  });
+}
+
+/**
+ * `spec` with its allowance multiplied by `factor` (rounded down, never below 1): counts,
+ * bursts and refill rates scale; windows, periods, leases and TTLs do not.
+ */
+export function scaleSpec(spec: LimitSpec, factor: number): LimitSpec {
+  if (factor === 1) return spec;
+  const scale = (n: number, max = Number.MAX_SAFE_INTEGER) => Math.min(max, Math.max(1, Math.floor(n * factor)));
+  switch (spec.kind) {
+    case "fixed_window": return fixedWindow({ limit: scale(spec.limit), windowMs: spec.windowMs });
+    case "sliding_window": return slidingWindow({ limit: scale(spec.limit), windowMs: spec.windowMs, buckets: spec.buckets });
+    case "sliding_log": return slidingLog({ limit: scale(spec.limit, MAX_SLIDING_LOG_LIMIT), windowMs: spec.windowMs });
+    case "token_bucket": return tokenBucket({ capacity: scale(spec.capacity), refillPerSecond: spec.refillPerSecond * factor });
+    case "gcra": return gcra({ rate: scale(spec.rate), periodMs: spec.periodMs, burst: scale(spec.burst) });
+    case "calendar": return calendarQuota({ limit: scale(spec.limit), period: spec.period, timeZone: spec.timeZone });
+    case "concurrency": return concurrency({ limit: scale(spec.limit, MAX_LEASES), leaseMs: spec.leaseMs });
+    case "holds": return holds({ limit: scale(spec.limit, MAX_LEASES), ttlMs: spec.ttlMs });
+  }
+}
