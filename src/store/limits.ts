@@ -11,7 +11,10 @@ export interface LimitItem {
   /** The counter's key, e.g. `login:user:alice`. Unique per limit: two specs must not share one. */
   readonly key: string;
   readonly spec: LimitSpec;
-  /** Units this request takes (1, a page size, bytes); ≥ 0. */
+  /**
+   * Units this request takes (1, a page size, bytes); ≥ 0. A negative or non-finite cost (a
+   * malformed page size) is never a refund nor a free pass: the item is denied.
+   */
   readonly cost: number;
   /**
    * `now` (default): consume `cost` when admitted. `later`: only check that `cost` still fits,
@@ -57,6 +60,19 @@ export interface StoreUnavailable {
 
 export function storeUnavailable(message: string, cause?: unknown): StoreUnavailable {
   return cause === undefined ? { kind: "store_unavailable", message } : { kind: "store_unavailable", message, cause };
+}
+
+/** Above any limit: what a malformed cost becomes, so that it is denied. */
+const UNPAYABLE = Number.MAX_SAFE_INTEGER;
+
+/** The cost a store admits: malformed costs become unpayable (denied), never a refund. */
+export function admissionCost(cost: number): number {
+  return Number.isFinite(cost) && cost >= 0 ? cost : UNPAYABLE;
+}
+
+/** An amount a store adds or lowers after the response: malformed amounts change nothing. */
+export function settleAmount(amount: number): number {
+  return Number.isFinite(amount) && amount > 0 ? amount : 0;
 }
 
 export function isStoreUnavailable(value: unknown): value is StoreUnavailable {

@@ -9,6 +9,24 @@ export interface ControlsFixture {
   advance(ms: number): void;
   now(): number;
   close?(): Promise<void>;
+  /**
+   * Another instance on the same shared store (a second gateway), with its own local replica
+   * and the same clock. Only stores that share blocks across instances provide it.
+   */
+  peer?(): Promise<{ readonly controls: Controls; close(): Promise<void> }>;
+}
+
+/** How long a change may take to reach another instance (issue 4: "within 1 s"). */
+export const PROPAGATION_BOUND_MS = 1000;
+
+/** Polls `check` every 5 ms; returns the ms it took, or fails after `boundMs`. */
+async function within(boundMs: number, what: string, check: () => boolean): Promise<number> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > boundMs) assert.fail(`${what}: not seen within ${boundMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return performance.now() - started;
 }
 
 const block = (over: Partial<NewBlock> & Pick<NewBlock, "kind" | "value">): NewBlock => ({
@@ -18,8 +36,11 @@ const block = (over: Partial<NewBlock> & Pick<NewBlock, "kind" | "value">): NewB
   ...over,
 });
 
-/** Registers the shared Controls tests; `create` gives a fresh, empty store with an injected clock. */
-export function runControlsContract(name: string, create: () => Promise<ControlsFixture> | ControlsFixture): void {
+/**
+ * Registers the shared Controls tests; `create` gives a fresh, empty store with an injected
+ * clock. With `shared: true` the fixture must offer `peer()`, and the cross-instance tests run too.
+ */
+export function runControlsContract(name: string, create: () => Promise<ControlsFixture> | ControlsFixture, options: { shared?: boolean } = {}): void {
   describe(`Controls contract: ${name}`, () => {
     async function withFixture(body: (fixture: ControlsFixture) => Promise<void>): Promise<void> {
       const fixture = await create();
@@ -117,5 +138,62 @@ export function runControlsContract(name: string, create: () => Promise<Controls
         assert.equal(controls.findBlock({ ip: "203.0.113.7" }, now())?.reason, "second");
         assert.equal(controls.listBlocks(now()).length, 1);
       }));
+  
+    if (options.shared === true) {
+      async function withPeer(body: (fixture: ControlsFixture, peer: Controls) => Promise<void>): Promise<void> {
+        await withFixture(async (fixture) => {
+          assert.ok(fixture.peer, "a shared store's fixture must offer peer()");
+          const peer = await fixture.peer();
+          try {
+            await body(fixture, peer.controls);
+          } finally {
+            await peer.close();
+          }
+        });
+      }
+
+      it(`a block added on one instance is honored by another within ${PROPAGATION_BOUND_MS} ms, and so is its removal`, () =>
+        withPeer(async ({ controls, now }, peer) => {
+          await controls.addBlock(block({ kind: "ip", value: "203.0.113.7", reason: "stuffing", author: "bob", ttlMs: 60_000 }));
+          await controls.addBlock(block({ kind: "prefix", value: "198.51.100.0/24" }));
+          await within(PROPAGATION_BOUND_MS, "ip block on the peer", () => peer.findBlock({ ip: "203.0.113.7" }, now()) !== undefined);
+          await within(PROPAGATION_BOUND_MS, "prefix block on the peer", () => peer.findBlock({ ip: "198.51.100.9" }, now()) !== undefined);
+          const seen = peer.findBlock({ ip: "203.0.113.7" }, now());
+          assert.equal(seen?.author, "bob");
+          assert.equal(seen?.reason, "stuffing");
+          assert.equal(seen?.expiresAt, now() + 60_000, "the peer keeps the exact expiry, not its own");
+          assert.equal(await peer.removeBlock("ip", "203.0.113.7", "carol"), true);
+          await within(PROPAGATION_BOUND_MS, "removal on the first instance", () => controls.findBlock({ ip: "203.0.113.7" }, now()) === undefined);
+          assert.equal(controls.listBlocks(now()).length, 1);
+        }));
+
+      it("an instance that starts later loads the blocks already set, without their expired ones", () =>
+        withFixture(async (fixture) => {
+          const { controls, advance, now } = fixture;
+          await controls.addBlock(block({ kind: "asn", value: "AS64500" }));
+          await controls.addBlock(block({ kind: "ip", value: "192.0.2.1", ttlMs: 1000 }));
+          advance(1000);
+          assert.ok(fixture.peer, "a shared store's fixture must offer peer()");
+          const late = await fixture.peer();
+          try {
+            assert.equal(late.controls.findBlock({ ip: "1.1.1.1", asn: 64500 }, now())?.value, "AS64500");
+            assert.equal(late.controls.findBlock({ ip: "192.0.2.1" }, now()), undefined);
+            assert.deepEqual(late.controls.listBlocks(now()).map((b) => b.value), ["AS64500"]);
+          } finally {
+            await late.close();
+          }
+        }));
+
+      it("a block replaced on one instance carries its new reason and TTL to the other", () =>
+        withPeer(async ({ controls, advance, now }, peer) => {
+          await controls.addBlock(block({ kind: "key", value: "key_9", ttlMs: 1000, reason: "first" }));
+          await within(PROPAGATION_BOUND_MS, "first version on the peer", () => peer.findBlock({ ip: "1.1.1.1", keyId: "key_9" }, now())?.reason === "first");
+          await peer.addBlock(block({ kind: "key", value: "key_9", reason: "second" }));
+          await within(PROPAGATION_BOUND_MS, "second version back on the first instance", () => controls.findBlock({ ip: "1.1.1.1", keyId: "key_9" }, now())?.reason === "second");
+          advance(5000);
+          assert.equal(controls.findBlock({ ip: "1.1.1.1", keyId: "key_9" }, now())?.reason, "second");
+          assert.equal(peer.findBlock({ ip: "1.1.1.1", keyId: "key_9" }, now())?.reason, "second");
+        }));
+    }
   });
 }

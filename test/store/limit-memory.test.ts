@@ -5,7 +5,7 @@ import { fixedWindow, tokenBucket } from "../../src/limits/spec.ts";
 import { createMemoryLimitStore } from "../../src/store/memory/limit-store.ts";
 import { runLimitStoreContract, T0 } from "./limit-store-contract.ts";
 
-runLimitStoreContract("memory", { create: () => createMemoryLimitStore() });
+runLimitStoreContract({ name: "memory", create: () => createMemoryLimitStore() });
 
 describe("memory LimitStore", () => {
   it("answers synchronously (a value, not a promise)", () => {

@@ -30,7 +30,7 @@ after(async () => {
   admin.disconnect();
 });
 
-runLimitStoreContract("redis", { create, propertyRuns: 40 });
+runLimitStoreContract({ name: "redis", create, propertyRuns: 40 });
 
 describe("redis LimitStore keys", () => {
   it("puts every key of one admission under the group's hash tag, with a TTL", async () => {

@@ -14,6 +14,9 @@ import type { LimitSpec } from "../../src/limits/types.ts";
 import type { Admission, AdmitResult, LimitItem, LimitStore, SettleOp } from "../../src/store/limits.ts";
 
 export interface LimitStoreTarget {
+  /** Names the implementation in test titles. */
+  readonly name: string;
+  /** A fresh, empty store (its own key space). */
   create(): LimitStore | Promise<LimitStore>;
   /** fast-check runs for the property test (fewer on a network store). */
   readonly propertyRuns?: number;
@@ -41,7 +44,8 @@ export function sampleSpecs(): LimitSpec[] {
   ];
 }
 
-export function runLimitStoreContract(name: string, target: LimitStoreTarget): void {
+export function runLimitStoreContract(target: LimitStoreTarget): void {
+  const name = target.name;
   const withStore = async (fn: (store: LimitStore) => Promise<void>): Promise<void> => {
     const store = await target.create();
     try { await fn(store); } finally { await store.close(); }
@@ -159,6 +163,22 @@ export function runLimitStoreContract(name: string, target: LimitStoreTarget): v
       for (const spec of sampleSpecs()) {
         const result = ok(await store.admit("big", [{ key: spec.kind, spec, cost: 1000 }], T0));
         assert.equal(result.allowed, false, spec.kind);
+      }
+    }));
+
+    it("denies a malformed cost and ignores a malformed amount (never a refund, never a free pass)", () => withStore(async (store) => {
+      const spec = fixedWindow({ limit: 3, windowMs: 1000 });
+      for (const cost of [-5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        assert.equal(ok(await store.admit("g", [{ key: "k", spec, cost }], T0)).allowed, false, String(cost));
+      }
+      await store.settle("g", [{ op: "add", key: "k", spec, cost: -2 }, { op: "add", key: "k", spec, cost: Number.NaN }], T0);
+      assert.equal(ok(await store.admit("g", [{ key: "k", spec, cost: 1 }], T0)).items[0]!.remaining, 2);
+    }));
+
+    it("starts over when a key is reused by a limit of another kind", () => withStore(async (store) => {
+      for (const spec of sampleSpecs()) {
+        const result = ok(await store.admit("g", [{ key: "shared", spec, cost: 1 }], T0 + 5));
+        assert.equal(result.allowed, true, spec.kind);
       }
     }));
 

@@ -158,11 +158,11 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     const rule = decidingRule(pending.rules, admission);
     const index = pending.rules.indexOf(rule);
     const key = pending.items[index]!.key.slice(rule.keyPrefix.length);
-    return exceeded(rule, key, admission, headersOf(pending, admission.items));
+    return exceeded(rule, key, admission, headersOf(pending, admission.items, false));
   }
 
   function admitted(pending: Pending, ctx: LayerContext, store: LimitStore, outcomes: readonly ItemOutcome[]): Verdict | undefined {
-    if (pending.rules.length > 0) ctx.responseHeaders = { ...ctx.responseHeaders, ...headersOf(pending, outcomes) };
+    if (pending.rules.length > 0) ctx.responseHeaders = { ...ctx.responseHeaders, ...headersOf(pending, outcomes, true) };
     if (pending.releaseKey !== undefined || pending.rules.some((prepared) => prepared.settles)) {
       const record: Admitted = { pending, store, outcomes };
       ctx.memo.set(LAYER, record);
@@ -170,10 +170,19 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     return pending.bypass === undefined ? undefined : allowListed(pending.bypass, pending.skipped);
   }
 
-  function headersOf(pending: Pending, outcomes: readonly ItemOutcome[]): Record<string, string> {
+  /**
+   * RateLimit headers. The store reports what is left *after* an item's cost; an item that took
+   * nothing (the admission was refused, or it is charged only after the response) still has it.
+   */
+  function headersOf(pending: Pending, outcomes: readonly ItemOutcome[], consumed: boolean): Record<string, string> {
     const names = pending.rules.map((prepared) => prepared.rule.name);
     const policies = pending.rules.map((prepared) => prepared.policies[pending.tier]);
-    return rateLimitHeaders(names, policies, outcomes);
+    const shown = outcomes.map((item, i) => {
+      const { cost, charge } = pending.items[i]!;
+      const untouched = item.allowed && cost > 0 && (!consumed || charge === "later");
+      return untouched ? { ...item, remaining: Math.min(item.limit, item.remaining + cost) } : item;
+    });
+    return rateLimitHeaders(names, policies, shown);
   }
 
   function observe(_facts: RequestFacts, ctx: LayerContext, outcome: Outcome): void {

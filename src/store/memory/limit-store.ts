@@ -9,7 +9,7 @@ import { release } from "../../limits/concurrency.ts";
 import { lower } from "../../limits/holds.ts";
 import type { ConcurrencyState, HoldsState, LimitKind, LimitSpec, Step } from "../../limits/types.ts";
 import { quotaOf } from "../../limits/types.ts";
-import type { Admission, ItemOutcome, LimitItem, LimitStore, SettleOp } from "../limits.ts";
+import { admissionCost, settleAmount, type Admission, type ItemOutcome, type LimitItem, type LimitStore, type SettleOp } from "../limits.ts";
 import { ExpiryHeap } from "./expiry-heap.ts";
 import { ENTRY_BYTES, stateBytes, stringBytes } from "./limit-state-size.ts";
 
@@ -90,7 +90,7 @@ class MemoryStore implements MemoryLimitStore {
       keys[i] = key;
       const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : "";
       leases[i] = lease === "" ? undefined : lease;
-      const step = admitLimit(item.spec, this.#prior(keys, steps, items, i, now), item.cost, now, lease);
+      const step = admitLimit(item.spec, this.#prior(keys, steps, items, i, now), admissionCost(item.cost), now, lease);
       steps[i] = step;
       if (!step.allowed) {
         if (deniedIndex < 0) deniedIndex = i;
@@ -126,10 +126,10 @@ class MemoryStore implements MemoryLimitStore {
           next = op.spec.kind === "concurrency" ? release(prior as ConcurrencyState | undefined, op.lease, now) : prior;
           break;
         case "lower":
-          next = op.spec.kind === "holds" ? lower(prior as HoldsState | undefined, op.amount, now) : prior;
+          next = op.spec.kind === "holds" ? lower(prior as HoldsState | undefined, settleAmount(op.amount), now) : prior;
           break;
         case "add":
-          next = chargeLimit(op.spec, prior, op.cost, now);
+          next = chargeLimit(op.spec, prior, settleAmount(op.cost), now);
           break;
       }
       if (next !== undefined) this.#write(key, group, op.key, op.spec, next, now);

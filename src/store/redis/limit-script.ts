@@ -238,22 +238,30 @@ local function admit_one(kind, p1, p2, p3, p4, cost, st, now, lease)
   return redis.error_reply("unknown limit kind " .. tostring(kind))
 end
 
-local function store(key, state, expires, now)
+-- states are stored as "<kind>|<state>": a key reused by a limit of another kind (a config
+-- change) reads as empty instead of being misparsed
+local function load(key, kind)
+  local raw = redis.call("GET", key)
+  if raw == false then return nil end
+  local bar = string.find(raw, "|", 1, true)
+  if bar == nil or string.sub(raw, 1, bar - 1) ~= kind then return nil end
+  return string.sub(raw, bar + 1)
+end
+local function store(key, kind, state, expires, now)
   if expires <= now or state == "" then redis.call("DEL", key)
-  else redis.call("SET", key, state, "PX", math.max(1, math.ceil(expires - now))) end
+  else redis.call("SET", key, kind .. "|" .. state, "PX", math.max(1, math.ceil(expires - now))) end
 end
 
 -- after-response accounting: add (charge), release (concurrency), lower (holds), reset
 local function settle_one(key, kind, p1, p2, p3, p4, amount, op, lease, now)
   if op == "reset" then redis.call("DEL", key); return end
-  local st = redis.call("GET", key)
-  if st == false then st = nil end
+  local st = load(key, kind)
   if op == "add" then
     if kind == "cc" then return end
     if kind == "hold" then
       local list = list_live(list_parse(st), 1, now)
       if amount > 0 then list_insert(list, 1, { fmt(now + p2), fmt(amount) }) end
-      store(key, list_encode(list), now + list_last(list, 1, now), now)
+      store(key, kind, list_encode(list), now + list_last(list, 1, now), now)
       return
     end
     -- charging = admitting against an unbounded limit, keeping the algorithm's own bookkeeping
@@ -269,17 +277,17 @@ local function settle_one(key, kind, p1, p2, p3, p4, amount, op, lease, now)
         if now > at then tokens = math.min(p1, tokens + (now - at) * p2); at = now end
       end
       tokens = tokens - amount
-      store(key, fmt(tokens) .. "," .. fmt(at), at + math.max(0, math.ceil((p1 - tokens) / p2)), now)
+      store(key, kind, fmt(tokens) .. "," .. fmt(at), at + math.max(0, math.ceil((p1 - tokens) / p2)), now)
       return
     end
     local _, _, _, _, ns, expires = admit_one(kind, p1, p2, p3, p4, amount, st, now, "")
-    store(key, ns, expires, now)
+    store(key, kind, ns, expires, now)
   elseif op == "release" and kind == "cc" then
     local list = list_live(list_parse(st), 2, now)
     for i = 1, #list do
       if list[i][1] == lease then table.remove(list, i); break end
     end
-    store(key, list_encode(list), now + list_last(list, 2, now), now)
+    store(key, kind, list_encode(list), now + list_last(list, 2, now), now)
   elseif op == "lower" and kind == "hold" then
     local list = list_live(list_parse(st), 1, now)
     local left = amount
@@ -290,7 +298,7 @@ local function settle_one(key, kind, p1, p2, p3, p4, amount, op, lease, now)
       left = left - take
       if take == have then table.remove(list) else last[2] = fmt(have - take) end
     end
-    store(key, list_encode(list), now + list_last(list, 1, now), now)
+    store(key, kind, list_encode(list), now + list_last(list, 1, now), now)
   end
 end
 
@@ -306,19 +314,20 @@ end
 
 local reply = { 1, -1 }
 local pending = {}
+local pending_kind = {}
 local writes = {}
 for i = 1, n do
   local b = 3 + (i - 1) * 8
   local key, kind, flag = KEYS[i], ARGV[b + 1], ARGV[b + 7]
   local st = pending[key]
-  if st == nil then
-    st = redis.call("GET", key)
-    if st == false then st = nil end
-  end
+  if st == nil then st = load(key, kind) elseif pending_kind[key] ~= kind then st = nil end
   local ok, rem, reset, retry, ns, expires = admit_one(kind, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
     tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), st, now, ARGV[b + 8])
   if ok then
-    if flag ~= "later" then pending[key] = ns; writes[#writes + 1] = { key, ns, expires } end
+    if flag ~= "later" then
+      pending[key] = ns; pending_kind[key] = kind
+      writes[#writes + 1] = { key, kind, ns, expires }
+    end
   elseif reply[1] == 1 then
     reply[1] = 0; reply[2] = i - 1
   end
@@ -328,7 +337,7 @@ for i = 1, n do
   reply[#reply + 1] = retry
 end
 if reply[1] == 1 then
-  for i = 1, #writes do store(writes[i][1], writes[i][2], writes[i][3], now) end
+  for i = 1, #writes do store(writes[i][1], writes[i][2], writes[i][3], writes[i][4], now) end
 end
 return reply
 `;

@@ -9,13 +9,21 @@
  * instant as the admission; (3) on Redis Cluster each shard has its own clock anyway. Instances
  * are expected to run NTP-synced clocks; every algorithm refuses to move a key back in time, so
  * a lagging instance cannot reopen a window another instance has already moved past.
+ *
+ * What is atomic: one `admit` call (every item of it, all consume or none) and one `settle`
+ * call, each a single script run on one server — on Redis Cluster on the one shard holding the
+ * group's hash tag, which is why every key of a call lives under `{group}`. Two calls are not
+ * atomic together (an admission and its later settlement), and limits of different groups are
+ * never admitted in one step. A call that times out on the client may still run on the server:
+ * the caller then counts it as unavailable while Redis may have counted it — an over-count of
+ * one, never an under-count.
  */
 
 import { createHash, randomBytes } from "node:crypto";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { quotaOf } from "../../limits/types.ts";
 import {
-  storeUnavailable, type Admission, type AdmitResult, type ItemOutcome, type LimitItem, type LimitStore,
+  admissionCost, settleAmount, storeUnavailable, type Admission, type AdmitResult, type ItemOutcome, type LimitItem, type LimitStore,
   type SettleOp, type SettleResult, type StoreUnavailable,
 } from "../limits.ts";
 import { pushItem, redisKey } from "./limit-args.ts";
@@ -120,7 +128,7 @@ class RedisStore implements RedisLimitStore {
       keys[i] = redisKey(this.#prefix, group, item.key);
       const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : undefined;
       leases[i] = lease;
-      pushItem(argv, item.spec, now, item.cost, item.charge ?? "now", lease ?? "");
+      pushItem(argv, item.spec, now, admissionCost(item.cost), item.charge ?? "now", lease ?? "");
     }
     const reply = await this.#run("admit", keys, argv);
     if (typeof reply === "number") return storeUnavailable(`redis admit: unexpected reply ${reply}`);
@@ -150,8 +158,8 @@ class RedisStore implements RedisLimitStore {
       switch (op.op) {
         case "reset": pushItem(argv, undefined, now, 0, "reset", ""); break;
         case "release": pushItem(argv, op.spec, now, 0, "release", op.lease); break;
-        case "lower": pushItem(argv, op.spec, now, op.amount, "lower", ""); break;
-        case "add": pushItem(argv, op.spec, now, op.cost, "add", ""); break;
+        case "lower": pushItem(argv, op.spec, now, settleAmount(op.amount), "lower", ""); break;
+        case "add": pushItem(argv, op.spec, now, settleAmount(op.cost), "add", ""); break;
       }
     }
     const reply = await this.#run("settle", keys, argv);
