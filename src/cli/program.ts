@@ -1,6 +1,7 @@
 /** The `rampart` command line: commands, shared options, and how usage errors become exit 2. */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBlock } from "./commands/block.ts";
 import { registerCheck } from "./commands/check.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerSchema } from "./commands/schema.ts";
@@ -28,6 +29,7 @@ export function createProgram(ctx: CliContext): Command {
   registerCheck(program, ctx);
   registerSchema(program, ctx);
   registerDemo(program, ctx);
+  registerBlock(program, ctx);
   return program;
 }
 

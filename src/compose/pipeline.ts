@@ -58,6 +58,7 @@ function createRateLimits(config: Config, deps: ComposeDeps): RateLimitLayer | u
   return rateLimitLayer(limits, {
     store,
     fallback: deps.fallbackLimitStore ?? createMemoryLimitStore(),
+    dryRun: config.mode === "dry-run",
     ...(deps.now === undefined ? {} : { now: deps.now }),
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
     ...(deps.onLimitAccountingError === undefined ? {} : { onAccountingError: deps.onLimitAccountingError }),

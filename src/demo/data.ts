@@ -21,7 +21,7 @@ export interface CartItem {
   readonly quantity: number;
 }
 
-/** Who can log in to the demo (the passwords are printed by `rampart demo` on purpose: it is a demo). */
+/** Who can log in to the demo (`rampart demo` prints the first login on purpose: it is a demo). */
 export const DEMO_CREDENTIALS: readonly { readonly username: string; readonly name: string; readonly password: string }[] = [
   { username: "alice", name: "Alice Martin", password: "correct-horse-battery" },
   { username: "bob", name: "Bob Nguyen", password: "hunter2-but-longer" },

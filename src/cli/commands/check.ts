@@ -22,6 +22,7 @@ export async function checkConfig(file: string, ctx: CliContext): Promise<number
   return EXIT_OK;
 }
 
+/** Adds `check [-c FILE]`. */
 export function registerCheck(program: Command, ctx: CliContext): void {
   program
     .command("check")

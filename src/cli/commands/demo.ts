@@ -58,30 +58,41 @@ export async function runDemo(options: DemoOptions, ctx: CliContext): Promise<nu
     adminUrl: gateway.adminUrl,
     generatedToken,
   }));
-  const code = await untilStopped(result.running);
+  const code = await untilStopped(result.running, ctx);
   await api.close();
   return code;
 }
 
-/** Waits for SIGINT or SIGTERM (then drains the gateway) or for the gateway to stop by itself. */
-async function untilStopped(running: RunningGateway): Promise<number> {
+/**
+ * Waits for SIGINT or SIGTERM (then drains the gateway) or for the gateway to stop by itself.
+ * A second signal during the drain quits at once, with EXIT_FAILURE: the drain was cut short.
+ */
+async function untilStopped(running: RunningGateway, ctx: CliContext): Promise<number> {
   let onSignal: (() => void) | undefined;
   const signalled = new Promise<"signal">((resolve) => {
     onSignal = () => resolve("signal");
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   });
+  const first = await Promise.race([signalled, running.done]);
+  if (onSignal !== undefined) {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (first !== "signal") return first;
+  ctx.err("rampart: stopping (Ctrl-C again to quit at once)");
+  const force = (): never => process.exit(EXIT_FAILURE);
+  process.once("SIGINT", force);
+  process.once("SIGTERM", force);
   try {
-    const first = await Promise.race([signalled, running.done]);
-    return first === "signal" ? await running.stop() : first;
+    return await running.stop();
   } finally {
-    if (onSignal !== undefined) {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    process.off("SIGINT", force);
+    process.off("SIGTERM", force);
   }
 }
 
+/** Adds `demo [--port N] [--api-port N] [--admin-port N]`. */
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command("demo")

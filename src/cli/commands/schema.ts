@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { EXIT_CODES_HELP, EXIT_OK } from "../exit-codes.ts";
 
+/** Adds `schema`. */
 export function registerSchema(program: Command, ctx: CliContext): void {
   program
     .command("schema")

@@ -23,6 +23,7 @@ export async function startGateway(file: string, ctx: CliContext): Promise<numbe
   return result.running.done;
 }
 
+/** Adds `start [-c FILE]`. */
 export function registerStart(program: Command, ctx: CliContext): void {
   program
     .command("start")

@@ -149,12 +149,8 @@ export function dimensionValue(dimension: LimitDimension, view: RequestView): st
 
 /** The counter key part of a list of dimensions (escaped so that no two tuples collide). */
 export function keyOf(dimensions: readonly LimitDimension[], view: RequestView): string {
-  if (dimensions.length === 1) return escapeOne(dimensionValue(dimensions[0]!, view));
+  if (dimensions.length === 1) return compoundKey([dimensionValue(dimensions[0]!, view)]);
   return compoundKey(dimensions.map((dimension) => dimensionValue(dimension, view)));
-}
-
-function escapeOne(part: string): string {
-  return compoundKey([part]);
 }
 
 /** Units this request takes: a field's whole number, capped; missing or malformed → the fallback; never 0 from a field. */

@@ -34,6 +34,8 @@ export interface RateLimitDeps {
   readonly now?: () => number;
   /** Waits for `delay` (default a timer); injectable so tests move a fake clock instead. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Dry-run: a refusal is only logged, so `delay` must not hold the request either. */
+  readonly dryRun?: boolean;
   /** Told about every settle the store could not take (default: kept in `accountingErrors`). */
   readonly onAccountingError?: (error: AccountingError) => void;
 }
@@ -150,7 +152,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     }
     if (admission.allowed) return admitted(pending, ctx, store, admission.items);
 
-    const wait = delayFor(pending.rules, admission, waitedMs);
+    const wait = deps.dryRun === true ? undefined : delayFor(pending.rules, admission, waitedMs);
     if (wait !== undefined) {
       // nginx limit_req burst/delay: hold the request until the limit has room, then admit it for real.
       return sleep(wait).then(() => admit(pending, ctx, now(), waitedMs + wait));

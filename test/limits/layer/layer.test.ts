@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compose, type ComposeDeps } from "../../../src/compose/pipeline.ts";
-import type { Config } from "../../../src/config/config.ts";
 import { createPipeline, createRouter, type Decision, type Layer, type LayerContext } from "../../../src/engine/index.ts";
 import { rateLimitLayer } from "../../../src/limits/layer/index.ts";
 import { storeUnavailable, type LimitStore } from "../../../src/store/limits.ts";
@@ -170,6 +169,14 @@ rate_limits: { tiers: { trusted: 2, suspicious: 0.5 } }`));
     const refused = decideSync(strict.pipeline, request(strict.router, path)).decision;
     assert.deepEqual([refused.action, refused.headers["retry-after"]], ["throttle", "2"]);
     assert.deepEqual(slept, [], "a wait past max_delay is not attempted");
+
+    // Dry-run: a refusal is only logged, so nothing waits either.
+    const dry = compose(configOf(`mode: dry-run\n${login("      - { name: smooth, algorithm: token_bucket, burst: 1, rate: 1, window: 1s, key: [ip], on_exceed: delay, max_delay: 5s }")}`),
+      { controls: createMemoryControls(), now: () => clock.now, sleep });
+    assert.equal(decideSync(dry.pipeline, request(dry.router, path)).decision.action, "allow");
+    const logged = decideSync(dry.pipeline, request(dry.router, path)).decision;
+    assert.deepEqual([logged.action, logged.wouldHave?.action], ["allow", "throttle"]);
+    assert.deepEqual(slept, []);
   });
 
   it("on_store_error open falls back to local memory limits and reports it; closed answers 503", async () => {
@@ -216,6 +223,3 @@ rate_limits: { tiers: { trusted: 2, suspicious: 0.5 } }`));
     assert.equal(next.headers["ratelimit"], '"fails";r=7;t=120');
   });
 });
-
-// Keeps the Config import used for readers of the helper's types.
-export type { Config };
