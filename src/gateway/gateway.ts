@@ -123,7 +123,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     await Promise.all(pools.map((p) => p.close().catch((error: unknown) => log.logger.error({ err: error }, "closing upstream pools failed"))));
     if (admin !== undefined) await admin.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the admin listener failed"));
     log.logger.info("gateway stopped");
-    log.flush();
+    await log.flush();
   }
 
   return {

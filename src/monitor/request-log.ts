@@ -35,8 +35,8 @@ export interface RequestLogger {
   /** Operational events (start, reload, errors): pino, same destination. */
   readonly logger: Logger;
   request(entry: RequestLogEntry): void;
-  /** Flushes buffered lines (before exit). */
-  flush(): void;
+  /** Writes buffered lines (before exit); settles within a second even if the reader is gone. */
+  flush(): Promise<void>;
 }
 
 /**
@@ -57,24 +57,17 @@ export function createRequestLogger(config: LoggingConfig): RequestLogger {
 
 /**
  * Lines are gathered up to this many bytes before a write: one syscall per line costs more
- * than building the line (measured ~20 µs per request on the bench). A timer writes whatever
- * is buffered at least every FLUSH_EVERY_MS, so a quiet gateway's log still keeps up.
+ * than building the line (measured ~20 µs per request on the bench). sonic-boom's periodic
+ * flush (an unref'd timer) writes whatever is buffered at least every FLUSH_EVERY_MS, so a
+ * quiet gateway's log still keeps up.
  */
 const BATCH_BYTES = 8 * 1024;
 const FLUSH_EVERY_MS = 200;
+/** The longest `flush()` waits: a log reader that stopped reading must not hold a shutdown. */
+const FLUSH_TIMEOUT_MS = 1_000;
 
 function batched(dest: number): DestinationStream {
-  const stream = pino.destination({ dest, sync: false, minLength: BATCH_BYTES });
-  const timer = setInterval(() => {
-    try {
-      stream.flush();
-    } catch {
-      // Not open yet, or closed: nothing to write.
-    }
-  }, FLUSH_EVERY_MS);
-  timer.unref();
-  stream.on("close", () => clearInterval(timer));
-  return stream;
+  return pino.destination({ dest, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_EVERY_MS });
 }
 
 function openDestination(destination: string): DestinationStream {
@@ -109,15 +102,44 @@ export function createRequestLoggerFromStream(stream: DestinationStream, level: 
       logger.info(toLine(entry), "request");
     },
     flush() {
-      const flushSync = (stream as { flushSync?: () => void }).flushSync;
-      if (typeof flushSync !== "function") return;
-      try {
-        flushSync.call(stream);
-      } catch {
-        // A stream that is not open yet or already closed has nothing we could still write.
-      }
+      // Asynchronous on purpose: sonic-boom's flushSync loops forever on a closed pipe (EPIPE),
+      // which would hang a shutdown whose stdout reader went away (`rampart start | head -1`).
+      return flushStream(stream as Flushable);
     },
   };
+}
+
+/** sonic-boom, as far as flushing goes; `_len` is the bytes it still buffers (no public getter). */
+interface Flushable {
+  flush?: (cb: (error?: Error | null) => void) => void;
+  readonly _len?: number;
+}
+
+/**
+ * Flushes until nothing is buffered: one `flush` settles at the first drained write, which
+ * may leave later chunks queued. Settles within FLUSH_TIMEOUT_MS whatever the reader does.
+ */
+function flushStream(stream: Flushable): Promise<void> {
+  if (typeof stream.flush !== "function") return Promise.resolve();
+  const deadline = Date.now() + FLUSH_TIMEOUT_MS;
+  return new Promise<void>((resolve) => {
+    const step = (error?: Error | null): void => {
+      if (error || !((stream._len ?? 0) > 0) || Date.now() >= deadline) return resolve();
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      timer.unref();
+      try {
+        stream.flush?.((next) => {
+          clearTimeout(timer);
+          step(next);
+        });
+      } catch {
+        // Not open yet, or already closed: nothing left that could be written.
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    step();
+  });
 }
 
 /** The line's fields, snake_case, without the ones that have no value for this request. */

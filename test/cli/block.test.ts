@@ -118,7 +118,7 @@ admin:
 
   it("a refused token exits 1 and says so", async () => {
     const run = await rampart(["block", "list", "--admin", admin.url, "--token", "wrong-token-0123456789"]);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /the admin token was refused/);
     assert.equal(run.stdout, "");
   });
@@ -126,32 +126,32 @@ admin:
   it("an admin API that is not there exits 1 and names the URL", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const run = await rampart(["block", "add", "ip", "192.0.2.1", "--admin", url, "--token", TOKEN]);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 1, run.stderr);
     assert.ok(run.stderr.includes(`cannot reach the admin API at ${url}/blocks: connection refused`), run.stderr);
   });
 
   it("bad input exits 2: no token, a bad TTL, a value the gateway refuses, an unknown kind, no config file", async () => {
     const noToken = await rampart(["block", "list", "--admin", admin.url]);
-    assert.equal(noToken.code, 2);
+    assert.equal(noToken.code, 2, noToken.stderr);
     assert.match(noToken.stderr, /no admin token: set RAMPART_ADMIN_TOKEN or pass --token/);
     const badTtl = await rampart(["block", "add", "ip", "192.0.2.1", "--ttl", "soon", "--admin", admin.url, "--token", TOKEN]);
-    assert.equal(badTtl.code, 2);
+    assert.equal(badTtl.code, 2, badTtl.stderr);
     assert.match(badTtl.stderr, /--ttl: "soon" is not a duration/);
     const badValue = await rampart(["block", "add", "ip", "10.1", "--admin", admin.url, "--token", TOKEN]);
-    assert.equal(badValue.code, 2);
+    assert.equal(badValue.code, 2, badValue.stderr);
     assert.match(badValue.stderr, /the gateway refused the block: value: "10\.1" is not an IPv4 or IPv6 address/);
     const badKind = await rampart(["block", "add", "user", "bob", "--admin", admin.url, "--token", TOKEN]);
-    assert.equal(badKind.code, 2);
+    assert.equal(badKind.code, 2, badKind.stderr);
     assert.match(badKind.stderr, /Allowed choices are ip, prefix, asn, country, key/);
     const noConfig = await rampart(["block", "list", "-c", "/nonexistent/rampart.yaml", "--token", TOKEN]);
-    assert.equal(noConfig.code, 2);
+    assert.equal(noConfig.code, 2, noConfig.stderr);
     assert.match(noConfig.stderr, /cannot read the config file: no such file[\s\S]*pass --admin URL/);
     assert.deepEqual(controls.listBlocks(Date.now()), []);
   });
 
   it("removing a block that does not exist exits 1", async () => {
     const run = await rampart(["block", "remove", "country", "ZZ", "--admin", admin.url, "--token", TOKEN]);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /no block on country ZZ/);
   });
 });

@@ -125,11 +125,11 @@ describe("request logger", () => {
     assert.equal(written[0]?.["level"], "warn");
   });
 
-  it("appends one line per request to a file destination, creating its folder, and flushes on demand", () => {
+  it("appends one line per request to a file destination, creating its folder, and flushes on demand", async () => {
     const file = join(folder, "nested", "requests.log");
     const log = createRequestLogger({ level: "info", destination: file, debugErrors: false });
     for (let i = 0; i < 100; i++) log.request(entry({ id: `req-${i}` }));
-    log.flush();
+    await log.flush();
     const lines = readFileSync(file, "utf8").trimEnd().split("\n");
     assert.equal(lines.length, 100);
     assert.deepEqual(lines.map((line) => (JSON.parse(line) as { req_id: string }).req_id), Array.from({ length: 100 }, (_, i) => `req-${i}`));
