@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseCidrSet, type CidrSet } from "../net/cidr.ts";
 import type { AdminConfig, Config, ListenerConfig, LoggingConfig, SizeLimits, UpstreamConfig } from "./config.ts";
 import { CompileContext } from "./compile-context.ts";
+import { compileControlsStore } from "./compile-controls-store.ts";
 import { compileRateLimits } from "./compile-rate-limits.ts";
 import { compileIpRules, compileLimits, compileRoutes, unknownUpstream } from "./compile-routes.ts";
 import { compileUpstream } from "./compile-upstreams.ts";
@@ -83,6 +84,7 @@ export function compileConfig(options: RampartOptions, compileOptions: CompileOp
     admin,
     drainTimeoutMs: ctx.duration(["shutdown", "drain_timeout"], options.shutdown?.drain_timeout, 30_000),
     rateLimits,
+    controlsStore: compileControlsStore(ctx, options.stores?.controls),
   };
   if (ctx.issues.length > 0) return { ok: false, issues: ctx.issues, warnings: ctx.warnings };
   return { ok: true, config: deepFreeze(config), warnings: ctx.warnings };

@@ -189,6 +189,25 @@ export type LimitStoreConfig =
     readonly connectTimeoutMs: number;
   };
 
+/** Where Controls (operator blocks, penalty box) live; `redis` shares them between instances over pub/sub. */
+export type ControlsStoreConfig =
+  | { readonly driver: "memory" }
+  | {
+    readonly driver: "redis";
+    readonly host: string;
+    readonly port: number;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly db: number | undefined;
+    /** Prepended to every key and to the channel; default `rampart:`. */
+    readonly keyPrefix: string;
+    /** Longest wait for a change (block add/remove) or an audit read. */
+    readonly timeoutMs: number;
+    readonly connectTimeoutMs: number;
+    /** How long start waits for the first full load of the blocks before going on without them. */
+    readonly readyTimeoutMs: number;
+  };
+
 export interface RateLimitConfig {
   /** By route id; every route has an entry. */
   readonly routes: ReadonlyMap<string, RouteRateLimits>;
@@ -238,4 +257,6 @@ export interface Config {
   readonly drainTimeoutMs: number;
   /** Rate limits, plans, tiers, allow-lists and the limit store (compile.ts always sets it). */
   readonly rateLimits?: RateLimitConfig;
+  /** Where Controls live (compile.ts always sets it; absent means memory). */
+  readonly controlsStore?: ControlsStoreConfig;
 }

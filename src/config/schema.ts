@@ -231,6 +231,20 @@ const LimitStore = Type.Object({
   connect_timeout: Type.Optional(withDefault(Duration, "1s")),
 }, { ...strict, description: "Where rate-limit counters live: memory (one instance) or redis (shared)." });
 
+/** Controls replicate over pub/sub, which a Redis Cluster does not shard: one server (host/port), no cluster. */
+const ControlsStore = Type.Object({
+  driver: Type.Optional(withDefault(oneOf(["memory", "redis"] as const, "is not a store driver (memory, redis)"), "memory")),
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  username: Type.Optional(Type.String({ minLength: 1 })),
+  password: Type.Optional(Type.String({ minLength: 1, "x-secret": true })),
+  db: Type.Optional(Type.Integer({ minimum: 0 })),
+  key_prefix: Type.Optional(Type.String({ minLength: 1, description: "Prepended to every key and to the pub/sub channel (default rampart:)." })),
+  timeout: Type.Optional(withDefault(Duration, "1s")),
+  connect_timeout: Type.Optional(withDefault(Duration, "1s")),
+  ready_timeout: Type.Optional(withDefault(Duration, "5s")),
+}, { ...strict, description: "Where operator blocks and the penalty box live: memory (one instance) or redis (every instance, changes pushed over pub/sub)." });
+
 const Logging = Type.Object({
   level: Type.Optional(withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const, "is not a log level (trace, debug, info, warn, error, fatal, silent)"), "info")),
   destination: Type.Optional(Type.String({ minLength: 1, description: "stdout, stderr or a file path.", default: "stdout" })),
@@ -260,7 +274,7 @@ export const RampartSchema = Type.Object({
   ip: Type.Optional(IpRules),
   rate_limits: Type.Optional(RateLimitSettings),
   plans: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Plan, { additionalProperties: false, description: "Limits for API keys by plan (identity.plan)." })),
-  stores: Type.Optional(Type.Object({ limits: Type.Optional(LimitStore) }, strict)),
+  stores: Type.Optional(Type.Object({ limits: Type.Optional(LimitStore), controls: Type.Optional(ControlsStore) }, strict)),
   risk: Type.Optional(Type.Object({
     suspicious_at: Type.Optional(Type.Number({ description: "Risk score from which a request is suspicious.", default: 50 })),
     blocked_at: Type.Optional(Type.Number({ description: "Risk score from which a request is denied.", default: 100 })),

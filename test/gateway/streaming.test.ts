@@ -1,16 +1,16 @@
-/** 1 GB up and 1 GB down through the proxy while the proxy process's RSS stays within 64 MB of its baseline. */
+/** 1 GB up and 1 GB down through the whole gateway while the gateway process's RSS stays within 64 MB of its baseline. */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { startUpstream, withTimeout, type TestServer } from "../../helpers/upstream-front.ts";
+import { startUpstream, withTimeout, type TestServer } from "../helpers/upstream-front.ts";
 
 const GIB = 1024 ** 3;
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const RSS_BUDGET = 64 * 1024 * 1024;
-const fixture = fileURLToPath(new URL("../../fixtures/upstream-front-process.ts", import.meta.url));
+const fixture = fileURLToPath(new URL("../fixtures/gateway-streaming-process.ts", import.meta.url));
 
 let upstream: TestServer;
 let child: ChildProcess;
@@ -123,20 +123,20 @@ after(async () => {
   await upstream.close();
 });
 
-test("a 1 GB upload streams through without growing the proxy's RSS by 64 MB", async (t) => {
+test("a 1 GB upload streams through without growing the gateway's RSS by 64 MB", async (t) => {
   const baseline = await rss();
   let answer = "";
   const peak = await peakRssDuring(upload(GIB).then((text) => { answer = text; }));
   assert.equal(answer, `200 ${GIB}`);
-  t.diagnostic(`proxy RSS baseline ${mb(baseline)} MB, peak ${mb(peak)} MB`);
+  t.diagnostic(`gateway RSS baseline ${mb(baseline)} MB, peak ${mb(peak)} MB`);
   assert.ok(peak - baseline < RSS_BUDGET, `RSS grew by ${mb(peak - baseline)} MB`);
 });
 
-test("a 1 GB download streams through without growing the proxy's RSS by 64 MB", async (t) => {
+test("a 1 GB download streams through without growing the gateway's RSS by 64 MB", async (t) => {
   const baseline = await rss();
   let received = 0;
   const peak = await peakRssDuring(download(GIB).then((bytes) => { received = bytes; }));
   assert.equal(received, GIB);
-  t.diagnostic(`proxy RSS baseline ${mb(baseline)} MB, peak ${mb(peak)} MB`);
+  t.diagnostic(`gateway RSS baseline ${mb(baseline)} MB, peak ${mb(peak)} MB`);
   assert.ok(peak - baseline < RSS_BUDGET, `RSS grew by ${mb(peak - baseline)} MB`);
 });
