@@ -5,6 +5,7 @@
 import type { Config, RateLimitConfig, RouteConfig } from "../config/config.ts";
 import { createPipeline, createRouter, type Controls, type Layer, type Pipeline, type Router } from "../engine/index.ts";
 import { gateLayer } from "../gate/index.ts";
+import { adaptiveLimits, type LoadMonitor } from "../limits/adaptive/index.ts";
 import { rateLimitLayer, type AccountingError, type RateLimitLayer, type SyncLimitStore } from "../limits/layer/index.ts";
 import type { LimitStore } from "../store/limits.ts";
 import { createMemoryLimitStore } from "../store/memory/limit-store.ts";
@@ -17,6 +18,8 @@ export interface Composed {
   readonly routes: ReadonlyMap<string, RouteConfig>;
   /** The rate-limit layer when the config has limits (flush its accounting before closing the store). */
   readonly rateLimits: RateLimitLayer | undefined;
+  /** The adaptive load monitor when `adaptive` is on (factors and load per upstream: `snapshot()`). */
+  readonly adaptive: LoadMonitor | undefined;
 }
 
 export interface ComposeDeps {
@@ -35,6 +38,11 @@ export interface ComposeDeps {
   readonly onLimitAccountingError?: (error: AccountingError) => void;
   /** How `on_exceed: delay` waits (default a timer); tests pass one that moves their clock. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The adaptive load monitor. Pass one made once per gateway (createLoadMonitor) so limit
+   * factors and in-flight counts survive reloads; without it each config generation has its own.
+   */
+  readonly loadMonitor?: LoadMonitor;
 }
 
 /** Whether any route or plan limits anything. */
@@ -45,7 +53,7 @@ function hasRateLimits(limits: RateLimitConfig | undefined): limits is RateLimit
   return false;
 }
 
-function createRateLimits(config: Config, deps: ComposeDeps): RateLimitLayer | undefined {
+function createRateLimits(config: Config, deps: ComposeDeps, loadFactor: ((routeId: string) => number) | undefined): RateLimitLayer | undefined {
   const limits = config.rateLimits;
   if (!hasRateLimits(limits)) return undefined;
   let store = deps.limitStore;
@@ -62,6 +70,7 @@ function createRateLimits(config: Config, deps: ComposeDeps): RateLimitLayer | u
     ...(deps.now === undefined ? {} : { now: deps.now }),
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
     ...(deps.onLimitAccountingError === undefined ? {} : { onAccountingError: deps.onLimitAccountingError }),
+    ...(loadFactor === undefined ? {} : { loadFactor }),
   });
 }
 
@@ -72,9 +81,12 @@ function createRateLimits(config: Config, deps: ComposeDeps): RateLimitLayer | u
  */
 export function compose(config: Config, deps: ComposeDeps): Composed {
   const router = createRouter(config.routes);
-  const rateLimits = createRateLimits(config, deps);
+  const adaptive = adaptiveLimits(config, deps.loadMonitor);
+  const rateLimits = createRateLimits(config, deps, adaptive?.loadFactor);
   // The layers in any order: the pipeline orders them by stage.
   const layers: Layer[] = [gateLayer({ strictRoutes: config.strictRoutes, ip: config.ip, limits: config.limits, routes: config.routes })];
+  // Within the limit stage, shedding comes first: a shed request costs no rate-limit admission.
+  if (adaptive !== undefined) layers.push(adaptive.layer);
   if (rateLimits !== undefined) layers.push(rateLimits);
   const pipeline = createPipeline({
     layers,
@@ -84,5 +96,5 @@ export function compose(config: Config, deps: ComposeDeps): Composed {
     ...(deps.now === undefined ? {} : { now: deps.now }),
   });
   const routes = new Map(config.routes.map((route) => [route.id, route]));
-  return { config, router, pipeline, routes, rateLimits };
+  return { config, router, pipeline, routes, rateLimits, adaptive: adaptive?.monitor };
 }

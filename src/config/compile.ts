@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseCidrSet, type CidrSet } from "../net/cidr.ts";
 import type { AdminConfig, Config, ListenerConfig, LoggingConfig, SizeLimits, UpstreamConfig } from "./config.ts";
+import { compileAdaptive } from "./compile-adaptive.ts";
 import { CompileContext } from "./compile-context.ts";
 import { compileControlsStore } from "./compile-controls-store.ts";
 import { compileRateLimits } from "./compile-rate-limits.ts";
@@ -85,6 +86,7 @@ export function compileConfig(options: RampartOptions, compileOptions: CompileOp
     drainTimeoutMs: ctx.duration(["shutdown", "drain_timeout"], options.shutdown?.drain_timeout, 30_000),
     rateLimits,
     controlsStore: compileControlsStore(ctx, options.stores?.controls),
+    adaptive: compileAdaptive(ctx, options),
   };
   if (ctx.issues.length > 0) return { ok: false, issues: ctx.issues, warnings: ctx.warnings };
   return { ok: true, config: deepFreeze(config), warnings: ctx.warnings };

@@ -223,6 +223,32 @@ export interface RateLimitConfig {
   readonly store: LimitStoreConfig;
 }
 
+/** What the adaptive controller treats as one upstream's capacity. */
+export interface AdaptiveBounds {
+  /** Upstream latency (EWMA of time to response headers) the backend should stay under. */
+  readonly targetLatencyMs: number;
+  /** Requests in flight to the upstream at which it is at capacity (normal clients are shed there). */
+  readonly maxInFlight: number;
+}
+
+/** Adaptive limits and load shedding (see limits/adaptive/). */
+export interface AdaptiveConfig extends AdaptiveBounds {
+  /** p99 event-loop delay of the gateway itself at which it is at capacity. */
+  readonly maxEventLoopDelayMs: number;
+  /** The lowest factor limits of normal and suspicious clients are scaled down to, in (0, 1]. */
+  readonly minFactor: number;
+  /** The most the factor moves in one second (at most 0.1). */
+  readonly maxChangePerSecond: number;
+  /** Load above which the factor goes down. Load is 1 when a bound is reached. */
+  readonly highWater: number;
+  /** Load below which the factor goes back up; between the water marks it holds. */
+  readonly lowWater: number;
+  /** Whether requests are shed (503) past capacity; the factor applies either way. */
+  readonly shed: boolean;
+  /** Bounds of every configured upstream, per-upstream overrides applied. */
+  readonly upstreams: ReadonlyMap<string, AdaptiveBounds>;
+}
+
 export interface LoggingConfig {
   readonly level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /** `stdout`, `stderr` or an absolute file path. */
@@ -259,4 +285,6 @@ export interface Config {
   readonly rateLimits?: RateLimitConfig;
   /** Where Controls live (compile.ts always sets it; absent means memory). */
   readonly controlsStore?: ControlsStoreConfig;
+  /** Adaptive limits and load shedding; undefined when the `adaptive` section is absent or off. */
+  readonly adaptive?: AdaptiveConfig | undefined;
 }

@@ -245,6 +245,27 @@ const ControlsStore = Type.Object({
   ready_timeout: Type.Optional(withDefault(Duration, "5s")),
 }, { ...strict, description: "Where operator blocks and the penalty box live: memory (one instance) or redis (every instance, changes pushed over pub/sub)." });
 
+/** Capacity of one upstream, as the adaptive controller measures it. */
+const AdaptiveBounds = {
+  target_latency: Type.Optional(withDefault(Duration, "200ms")),
+  max_in_flight: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: "Requests in flight to the upstream at which it is at capacity." })),
+};
+
+const Adaptive = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ default: true, description: "Set false to keep the section but turn adaptive limits and shedding off." })),
+  ...AdaptiveBounds,
+  max_event_loop_delay: Type.Optional(withDefault(Duration, "100ms")),
+  min_factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, description: "The lowest factor limits are scaled down to." })),
+  max_change_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.1, default: 0.1, description: "How fast the factor may move (at most 0.1, i.e. 10 % of the limits per second)." })),
+  high_water: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.8, description: "Load (1 = at a bound) above which limits shrink." })),
+  low_water: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.5, description: "Load below which limits recover; between the two they hold." })),
+  shed: Type.Optional(Type.Boolean({ default: true, description: "Past capacity answer 503 to suspicious, then normal clients; trusted ones are always served." })),
+  upstreams: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Type.Object(AdaptiveBounds, strict), {
+    additionalProperties: false,
+    description: "Per-upstream target_latency and max_in_flight.",
+  })),
+}, { ...strict, description: "Adaptive limits and load shedding: limits of normal and suspicious clients shrink while an upstream or the gateway is overloaded." });
+
 const Logging = Type.Object({
   level: Type.Optional(withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const, "is not a log level (trace, debug, info, warn, error, fatal, silent)"), "info")),
   destination: Type.Optional(Type.String({ minLength: 1, description: "stdout, stderr or a file path.", default: "stdout" })),
@@ -275,6 +296,7 @@ export const RampartSchema = Type.Object({
   rate_limits: Type.Optional(RateLimitSettings),
   plans: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Plan, { additionalProperties: false, description: "Limits for API keys by plan (identity.plan)." })),
   stores: Type.Optional(Type.Object({ limits: Type.Optional(LimitStore), controls: Type.Optional(ControlsStore) }, strict)),
+  adaptive: Type.Optional(Adaptive),
   risk: Type.Optional(Type.Object({
     suspicious_at: Type.Optional(Type.Number({ description: "Risk score from which a request is suspicious.", default: 50 })),
     blocked_at: Type.Optional(Type.Number({ description: "Risk score from which a request is denied.", default: 100 })),

@@ -2,17 +2,18 @@
  * The reverse proxy as a whole: listeners, the current generation (composed pipeline and
  * upstream pools, swapped atomically on reload), the admin listener and graceful shutdown.
  */
-import { compose } from "../compose/pipeline.ts";
+import { compose, type ComposeDeps } from "../compose/pipeline.ts";
 import type { Config } from "../config/config.ts";
 import type { Controls } from "../engine/index.ts";
 import { startAdmin, type AdminServer, type Readiness } from "../monitor/admin.ts";
 import { createGatewayMetrics } from "../monitor/metrics.ts";
 import { createRequestLogger, type RequestLogger } from "../monitor/request-log.ts";
-import { createMemoryControls } from "../store/memory/controls.ts";
+import type { LimitStore } from "../store/limits.ts";
 import { drainServers } from "./drain.ts";
 import { createListener, type Listener } from "./listener.ts";
 import { checkListenersUnchanged, maxHeaderSizeOf } from "./reload-rules.ts";
 import { listenerStateOf, type Generation, type Runtime } from "./runtime.ts";
+import { openGatewayStores, type GatewayStores } from "./stores.ts";
 import { readListenerTls, type ListenerTlsOptions } from "./tls.ts";
 import { createUpstreamPools } from "./upstream/index.ts";
 
@@ -38,8 +39,13 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  /** Defaults to the in-memory Controls. */
+  /** Defaults to the Controls `stores.controls` names (memory or Redis), created once per gateway. */
   readonly controls?: Controls;
+  /**
+   * Defaults to the store `stores.limits` names, created once at start and kept across reloads.
+   * One passed here is the caller's: the gateway flushes its accounting into it but leaves it open.
+   */
+  readonly limitStore?: LimitStore;
   readonly now?: () => number;
   /** Defaults to a logger built from config.logging. */
   readonly log?: RequestLogger;
@@ -49,9 +55,30 @@ export interface GatewayOptions {
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const now = options.now ?? Date.now;
   const log = options.log ?? createRequestLogger(config.logging);
-  const controls = options.controls ?? createMemoryControls({ now });
+  const stores = await openGatewayStores(config, {
+    now,
+    logger: log.logger,
+    ...(options.limitStore === undefined ? {} : { limitStore: options.limitStore }),
+    ...(options.controls === undefined ? {} : { controls: options.controls }),
+  });
+  const controls = stores.controls;
+  const composeDeps: ComposeDeps = {
+    controls,
+    now,
+    limitStore: stores.limitStore,
+    onLimitAccountingError: (error) => log.logger.error(
+      { event: "limits.accounting_failed", group: error.group, err: error.message },
+      "rate-limit accounting after a response was lost: the limit store did not take it",
+    ),
+  };
   const metrics = createGatewayMetrics();
-  const first = newGeneration(config, controls, now);
+  let first: Generation;
+  try {
+    first = newGeneration(config, composeDeps);
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const retired = new Set<Generation>();
   let closing: Promise<void> | undefined;
 
@@ -72,6 +99,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
   function closeGeneration(generation: Generation): void {
     if (!retired.delete(generation)) return;
+    void flushLimits(generation, log);
     generation.pools.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the upstream pools of a replaced config failed"));
   }
 
@@ -84,11 +112,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     for (const listener of listeners) await listener.listen();
     if (config.admin.enabled) {
-      admin = await startAdmin(config.admin, { metrics, controls, logger: log.logger, readiness: () => readiness(runtime, closing !== undefined) });
+      admin = await startAdmin(config.admin, { metrics, controls, logger: log.logger, readiness: () => readiness(runtime, stores, closing !== undefined) });
     }
   } catch (error) {
     await Promise.all(listeners.map((listener) => new Promise<void>((resolve) => (listener.server.listening ? listener.server.close(() => resolve()) : resolve()))));
     await first.pools.close().catch(() => undefined);
+    await stores.close();
     throw error;
   }
   log.logger.info({ listeners: listeners.map((l) => l.url()), admin: admin?.url, mode: config.mode }, "gateway started");
@@ -99,7 +128,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Everything is built before anything is swapped: a failure leaves the running config untouched.
     const tls = new Map<string, ListenerTlsOptions>();
     for (const listenerConfig of next.listeners) if (listenerConfig.tls !== undefined) tls.set(listenerConfig.name, readListenerTls(listenerConfig.tls));
-    const generation = newGeneration(next, controls, now);
+    const generation = newGeneration(next, composeDeps);
+    stores.noteReload(runtime.current.config, next);
     if (maxHeaderSizeOf(next) > maxHeaderSize) {
       log.logger.warn({ max_header_size: maxHeaderSize }, "header limits were raised: headers beyond the size the listeners started with get 431 until a restart");
     }
@@ -118,10 +148,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     runtime.draining = true;
     const inTime = await drainServers(listeners.map((l) => l.server), runtime.current.config.drainTimeoutMs);
     if (!inTime) log.logger.warn({ drain_timeout_ms: runtime.current.config.drainTimeoutMs }, "drain deadline reached: remaining connections were closed");
-    const pools = [runtime.current.pools, ...[...retired].map((generation) => generation.pools)];
+    const generations = [runtime.current, ...retired];
     retired.clear();
+    // Accounting queued by the last requests goes to the store before the store closes.
+    await Promise.all(generations.map((generation) => flushLimits(generation, log)));
+    const pools = generations.map((generation) => generation.pools);
     await Promise.all(pools.map((p) => p.close().catch((error: unknown) => log.logger.error({ err: error }, "closing upstream pools failed"))));
     if (admin !== undefined) await admin.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the admin listener failed"));
+    await stores.close();
     log.logger.info("gateway stopped");
     await log.flush();
   }
@@ -138,19 +172,31 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   };
 }
 
-function newGeneration(config: Config, controls: Controls, now: () => number): Generation {
-  const composed = compose(config, { controls, now });
+function newGeneration(config: Config, deps: ComposeDeps): Generation {
+  const composed = compose(config, deps);
   const pools = createUpstreamPools(config.upstreams);
   return { config, composed, pools, inFlight: 0, retired: false };
 }
 
-/** /readyz: config loaded, listeners bound (and not draining), at least one target available per upstream. */
-function readiness(runtime: Runtime, stopping: boolean): Readiness {
+/** Writes the rate-limit accounting a generation has queued; a failure is logged, never thrown. */
+function flushLimits(generation: Generation, log: RequestLogger): Promise<void> {
+  const layer = generation.composed.rateLimits;
+  if (layer === undefined) return Promise.resolve();
+  return layer.flush().catch((error: unknown) => log.logger.error({ err: error }, "flushing rate-limit accounting failed"));
+}
+
+/**
+ * /readyz: config loaded, listeners bound (and not draining), at least one target available per
+ * upstream, the stores reachable or their failure policy in force (stores.ts says which keep traffic away).
+ */
+function readiness(runtime: Runtime, stores: GatewayStores, stopping: boolean): Readiness {
+  const storeState = stores.readiness(runtime.current.config);
   const checks: Record<string, { ok: boolean; detail?: string }> = {
     config: { ok: true },
     listeners: stopping ? { ok: false, detail: "shutting down" } : { ok: true },
+    ...storeState.checks,
   };
-  let ready = !stopping;
+  let ready = !stopping && storeState.ready;
   for (const pool of runtime.current.pools.all()) {
     const ok = pool.isAvailable();
     if (!ok) ready = false;

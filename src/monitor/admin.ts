@@ -128,6 +128,9 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       deps.logger.error({ event: "admin.error", err: error, method: req.method, path: pathOf(req) }, "admin request failed");
+      // A shared store that cannot be reached is a temporary state the operator can act on
+      // (is Redis up?), not a bug: 503 with what failed, so `rampart block` can say it.
+      if (error instanceof Error && error.name === "ControlsUnavailableError") return sendProblem(res, 503, { "retry-after": "5" }, error.message);
       sendProblem(res, 500);
     });
   });

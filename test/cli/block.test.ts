@@ -149,6 +149,21 @@ admin:
     assert.deepEqual(controls.listBlocks(Date.now()), []);
   });
 
+  it("a gateway whose shared store is down: exit 1, and the block was not added", async () => {
+    const down = createRedisControls({ redis: { port: await closedPort() }, prefix: "unused:", readyTimeoutMs: 100, timeoutMs: 200 });
+    const offline = await startAdminWith(down);
+    try {
+      const run = await rampart(["block", "add", "ip", "192.0.2.1", "--admin", offline.url, "--token", TOKEN]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /the block was not added: /);
+      assert.match(run.stderr, /503/, "the store outage is reported as 503, not a bare 500");
+      assert.equal(down.findBlock({ ip: "192.0.2.1" }, Date.now()), undefined);
+    } finally {
+      await offline.close();
+      await down.close();
+    }
+  });
+
   it("removing a block that does not exist exits 1", async () => {
     const run = await rampart(["block", "remove", "country", "ZZ", "--admin", admin.url, "--token", TOKEN]);
     assert.equal(run.code, 1, run.stderr);

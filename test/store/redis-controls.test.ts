@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket, connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import { pino } from "pino";
 import type { NewBlock } from "../../src/engine/index.ts";
 import { ControlsUnavailableError, createRedisControls, type RedisControls, type RedisControlsOptions } from "../../src/store/redis/controls.ts";
 import { freePort, startRedis, waitFor } from "../helpers/limits-redis-server.ts";
@@ -214,12 +215,16 @@ describe("redis Controls", () => {
     const { prefix, cleanup } = uniquePrefix();
     const relay = await startRelay(REDIS_PORT);
     const a = await open({ prefix });
-    const b = await open({ prefix, redis: { port: relay.port }, timeoutMs: 200, maxReconnectDelayMs: 100 });
+    const events: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void events.push((JSON.parse(line) as { event: string }).event) });
+    const b = await open({ prefix, redis: { port: relay.port }, timeoutMs: 200, maxReconnectDelayMs: 100, logger });
     try {
       await a.addBlock(ipBlock("203.0.113.1"));
       await a.addBlock(ipBlock("203.0.113.2"));
       await waitFor("both blocks on b", () => b.listBlocks(Date.now()).length === 2, 1000);
+      assert.equal(b.isFollowing(), true);
       await relay.cut();
+      await waitFor("b no longer following", () => !b.isFollowing(), 2000);
       await waitFor("b disconnected", async () => {
         await assert.rejects(b.addBlock(ipBlock("198.51.100.1")), ControlsUnavailableError);
         return true;
@@ -239,6 +244,8 @@ describe("redis Controls", () => {
         const values = b.listBlocks(Date.now()).map((x) => x.value).sort();
         return values.join() === "203.0.113.2,203.0.113.3";
       }, 3000);
+      assert.equal(b.isFollowing(), true, "following again after the reload");
+      assert.deepEqual(events.filter((e) => e === "controls.disconnected"), ["controls.disconnected"], "the outage is logged once");
       // And it is live again: changes from a arrive by message.
       await a.addBlock(ipBlock("203.0.113.4"));
       await waitFor("a new block on b", () => b.findBlock({ ip: "203.0.113.4" }, Date.now()) !== undefined, 1000);

@@ -110,7 +110,10 @@ async function call(conn: Connection, method: string, path: string, body?: unkno
 function problem(answer: Answer): string {
   const detail = answer.body["detail"];
   const title = typeof answer.body["title"] === "string" ? answer.body["title"] : "";
-  return typeof detail === "string" ? detail : `${answer.status} ${title}`.trim();
+  if (typeof detail === "string") return detail;
+  const status = `${answer.status} ${title}`.trim();
+  // A bare 5xx: the cause is in the gateway's log, most often its shared store being unreachable.
+  return answer.status >= 500 ? `${status} (the gateway's log has the cause; is its store, e.g. Redis, reachable?)` : status;
 }
 
 /** `1h 5m`, `59s`, `3d 4h`: the two largest units of what is left, in whole seconds. */

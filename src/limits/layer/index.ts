@@ -38,6 +38,11 @@ export interface RateLimitDeps {
   readonly dryRun?: boolean;
   /** Told about every settle the store could not take (default: kept in `accountingErrors`). */
   readonly onAccountingError?: (error: AccountingError) => void;
+  /**
+   * The adaptive load factor of a route's upstream, in (0, 1] (limits/adaptive): limits of
+   * normal and suspicious clients are multiplied by it, trusted ones never. Default 1.
+   */
+  readonly loadFactor?: (routeId: string) => number;
 }
 
 export interface RateLimitLayer extends Layer {
@@ -56,6 +61,8 @@ export class RateLimitOptionsError extends TypeError {
 interface Pending {
   readonly plan: RoutePlan;
   readonly tier: LimitTier;
+  /** The adaptive load factor when the request was admitted. */
+  readonly load: number;
   readonly bypass: Bypass | undefined;
   readonly skipped: string[];
   readonly rules: PreparedRule[];
@@ -101,7 +108,8 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
 
     const view = new RequestView(facts, ctx, settings);
     const bypass = allowRules.length === 0 ? undefined : matchAllow(allowRules, facts.clientIp, ctx.identity?.keyId);
-    const pending: Pending = { plan, tier: limitTier(ctx.tier), bypass, skipped: [], rules: [], items: [], releaseKey: undefined };
+    const load = deps.loadFactor === undefined ? 1 : deps.loadFactor(match.route.id);
+    const pending: Pending = { plan, tier: limitTier(ctx.tier), load, bypass, skipped: [], rules: [], items: [], releaseKey: undefined };
     collect(pending, plan.rules, view);
     if (planRules !== undefined) collect(pending, planRules, view);
     if (plan.release !== undefined) pending.releaseKey = plan.release.rule.keyPrefix + keyOf(plan.release.rule.rule.key, view);
@@ -119,7 +127,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
       pending.rules.push(prepared);
       pending.items.push({
         key: prepared.keyPrefix + keyOf(prepared.rule.key, view),
-        spec: prepared.specs[pending.tier],
+        spec: pending.load === 1 ? prepared.specs[pending.tier] : prepared.atLoad(pending.tier, pending.load).spec,
         cost: prepared.rule.count === "response_bytes" ? 1 : costOf(prepared.rule.cost, view),
         charge: prepared.charge,
       });
@@ -178,7 +186,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
    */
   function headersOf(pending: Pending, outcomes: readonly ItemOutcome[], consumed: boolean): Record<string, string> {
     const names = pending.rules.map((prepared) => prepared.rule.name);
-    const policies = pending.rules.map((prepared) => prepared.policies[pending.tier]);
+    const policies = pending.rules.map((prepared) => (pending.load === 1 ? prepared.policies[pending.tier] : prepared.atLoad(pending.tier, pending.load).policy));
     const shown = outcomes.map((item, i) => {
       const { cost, charge } = pending.items[i]!;
       const untouched = item.allowed && cost > 0 && (!consumed || charge === "later");

@@ -6,7 +6,7 @@
 import type { RateLimitConfig, RateLimitRule } from "../../config/config.ts";
 import type { LimitSpec } from "../types.ts";
 import { policyItem } from "./ratelimit-headers.ts";
-import { tierSpecs, type LimitTier, type TierFactors, type TierSpecs } from "./tiers.ts";
+import { loadScaling, tierSpecs, type LimitTier, type TierFactors, type TierLimit, type TierSpecs } from "./tiers.ts";
 
 /** One limit, ready for requests. */
 export interface PreparedRule {
@@ -18,6 +18,8 @@ export interface PreparedRule {
   readonly keyPrefix: string;
   readonly specs: TierSpecs;
   readonly policies: Readonly<Record<LimitTier, string>>;
+  /** The spec and policy of a tier under the adaptive load factor (`specs`/`policies` at 1). */
+  readonly atLoad: (tier: LimitTier, load: number) => TierLimit;
   /** Failure-only and byte counts are checked before the response and charged after it. */
   readonly charge: "now" | "later";
   /** Whether the response's outcome matters to this limit (observe has work to do). */
@@ -42,11 +44,18 @@ export function prepareRule(rule: RateLimitRule, keyPrefix: string, factors: Tie
   const specs = tierSpecs(rule.spec, factors);
   const policy = (spec: LimitSpec) => policyItem(rule.name, spec, rule.count, rule.windowSeconds);
   const kind = rule.spec.kind;
+  const policies = Object.freeze({ trusted: policy(specs.trusted), normal: policy(specs.normal), suspicious: policy(specs.suspicious) });
+  const full = {
+    trusted: { spec: specs.trusted, policy: policies.trusted },
+    normal: { spec: specs.normal, policy: policies.normal },
+    suspicious: { spec: specs.suspicious, policy: policies.suspicious },
+  };
   return Object.freeze({
     rule,
     keyPrefix,
     specs,
-    policies: Object.freeze({ trusted: policy(specs.trusted), normal: policy(specs.normal), suspicious: policy(specs.suspicious) }),
+    policies,
+    atLoad: loadScaling(rule.spec, factors, full, policy),
     charge: rule.count === "all" ? "now" : "later",
     settles: rule.count !== "all" || rule.resetOnSuccess || kind === "concurrency" || kind === "holds",
   });

@@ -29,6 +29,44 @@ export function tierSpecs(spec: LimitSpec, factors: TierFactors): TierSpecs {
   });
 }
 
+/** A limit as one request meets it: the spec to admit against and its RateLimit-Policy item. */
+export interface TierLimit {
+  readonly spec: LimitSpec;
+  readonly policy: string;
+}
+
+/** The adaptive load factor is rounded to 1/LOAD_LEVELS, so a limit has at most that many scaled specs per tier. */
+export const LOAD_LEVELS = 20;
+
+/**
+ * Kinds the adaptive load factor scales. Calendar quotas and holds are business budgets (a
+ * month's allowance, items in a cart), not rates: shrinking them for a minute of overload
+ * would lock out a customer who has used most of the month; shedding protects the backend.
+ */
+const LOAD_SCALED: ReadonlySet<LimitSpec["kind"]> = new Set(["fixed_window", "sliding_window", "sliding_log", "token_bucket", "gcra", "concurrency"]);
+
+/**
+ * The limit of a tier under the adaptive load factor (in (0, 1], 1 = no load). Trusted clients
+ * are never scaled down: they must keep being served while the backend is overloaded. Scaled
+ * specs are made through the validating factories on first use of a level and kept.
+ */
+export function loadScaling(spec: LimitSpec, factors: TierFactors, full: Readonly<Record<LimitTier, TierLimit>>, describe: (spec: LimitSpec) => string): (tier: LimitTier, load: number) => TierLimit {
+  if (!LOAD_SCALED.has(spec.kind)) return (tier) => full[tier];
+  const levels: Record<"normal" | "suspicious", (TierLimit | undefined)[]> = { normal: [], suspicious: [] };
+  return (tier, load) => {
+    if (tier === "trusted") return full.trusted;
+    const level = Math.max(1, Math.round(load * LOAD_LEVELS));
+    if (!(level < LOAD_LEVELS)) return full[tier];
+    let scaled = levels[tier][level];
+    if (scaled === undefined) {
+      const at = scaleSpec(spec, factors[tier] * (level / LOAD_LEVELS));
+      scaled = { spec: at, policy: describe(at) };
+      levels[tier][level] = scaled;
+    }
+    return scaled;
+  };
+}
+
 /**
  * `spec` with its allowance multiplied by `factor` (rounded down, never below 1): counts,
  * bursts and refill rates scale; windows, periods, leases and TTLs do not.

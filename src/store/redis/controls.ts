@@ -36,6 +36,8 @@ export interface RedisControlsOptions {
 export interface RedisControls extends Controls, ControlsAudit {
   /** Resolves once the full set is loaded; rejects (ControlsUnavailableError) after `readyTimeoutMs`. Loading goes on after that. */
   readonly ready: Promise<void>;
+  /** True while subscribed and loaded since the last (re)connection: the local copy is current. */
+  isFollowing(): boolean;
   /** Stops listening; closes the connections made here (not a client passed in). */
   close(): Promise<void>;
 }
@@ -43,7 +45,6 @@ export interface RedisControls extends Controls, ControlsAudit {
 /** Redis did not take or confirm a change in time. Blocks already in force stay enforced from the replica. */
 export class ControlsUnavailableError extends Error {
   override readonly name = "ControlsUnavailableError";
-  readonly code = "RAMPART_ERR_CONTROLS_UNAVAILABLE";
   /** False when the change surely did not reach Redis; true when it may have (a timeout after sending). */
   readonly maybeApplied: boolean;
   constructor(message: string, maybeApplied: boolean, options?: ErrorOptions) {
@@ -75,6 +76,7 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs ?? 1000);
   const maxEntries = positiveInteger("maxEntries", options.maxEntries ?? 100_000);
   const auditMax = String(positiveInteger("auditMax", options.auditMax ?? 10_000));
+  const readyTimeoutMs = positiveInteger("readyTimeoutMs", options.readyTimeoutMs ?? 5000);
   const prefix = options.prefix ?? "rampart:";
   // One hash tag for every key: the scripts touch them together, so a Cluster keeps them on one slot.
   const keys = ["blocks", "expiry", "age", "audit", "seq"].map((name) => `${prefix}{controls}:${name}`);
@@ -82,6 +84,7 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
   const logger = options.logger;
 
   const given = options.redis instanceof Redis ? options.redis : undefined;
+  let closed = false;
   let lastError = "";
   const client = given ?? new Redis({
     host: "127.0.0.1",
@@ -99,9 +102,15 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
   // A subscribed connection can send nothing else; resubscribing is ours, so a load always follows it.
   const subscriber = client.duplicate({ autoResubscribe: false, enableOfflineQueue: true });
   subscriber.on("error", (error: unknown) => { lastError = describeError(error); });
+  // Logged once per outage: lookups go on from the local copy, which may miss changes until the reload.
+  let live = false;
+  subscriber.on("close", () => {
+    if (!live || closed) return;
+    live = false;
+    logger?.warn({ event: "controls.disconnected", err: lastError }, "lost Redis for controls; blocks are answered from this instance's copy until it returns");
+  });
 
   const replica: Replica = createReplica(clock, maxEntries, logger);
-  let closed = false;
   let deliveredSeq = 0;
   let syncEpoch = 0;
   let loadRunning = false;
@@ -115,15 +124,18 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
   // Awaiting `ready` is optional (the replica fills in when Redis comes); an unawaited rejection must not crash.
   ready.catch(() => {});
   const readyTimer = setTimeout(() => {
-    failReady(new ControlsUnavailableError(`controls not loaded from Redis within ${options.readyTimeoutMs ?? 5000} ms (${client.status}${lastError ? `: ${lastError}` : ""}); blocks apply once it answers`, false));
-  }, options.readyTimeoutMs ?? 5000);
+    failReady(new ControlsUnavailableError(`controls not loaded from Redis within ${readyTimeoutMs} ms (${client.status}${lastError ? `: ${lastError}` : ""}); blocks apply once it answers`, false));
+  }, readyTimeoutMs);
   readyTimer.unref();
 
-  function bounded<T>(what: string, promise: Promise<T>): Promise<T> {
+  /** Races a call with the timeout; `change` when it writes (then a timeout leaves its outcome unknown). */
+  function bounded<T>(what: string, promise: Promise<T>, change = false): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ControlsUnavailableError(
-        `Redis did not confirm the ${what} within ${timeoutMs} ms; it may or may not have been applied — check with \`rampart block list\` and retry`, true)), timeoutMs);
+      const message = change
+        ? `Redis did not confirm the ${what} within ${timeoutMs} ms; it may or may not have been applied — check with \`rampart block list\` and retry`
+        : `Redis did not answer the ${what} within ${timeoutMs} ms`;
+      timer = setTimeout(() => reject(new ControlsUnavailableError(message, change)), timeoutMs);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
@@ -134,7 +146,7 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
       throw new ControlsUnavailableError(`the ${what} was not saved: Redis is not connected (${client.status}${lastError ? `: ${lastError}` : ""}); blocks in force stay enforced, retry when Redis is back`, false);
     }
     try {
-      return await bounded(what, client.eval(script, keys.length, ...keys, ...args) as Promise<unknown>);
+      return await bounded(what, client.eval(script, keys.length, ...keys, ...args) as Promise<unknown>, true);
     } catch (error) {
       // A script error is a bug to see as it is; anything else means Redis could not be relied on.
       if (error instanceof ControlsUnavailableError || (error instanceof Error && error.name === "ReplyError")) throw error;
@@ -181,6 +193,7 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
           else blocks.push(block);
         }
         deliveredSeq = replica.install(blocks, Number(seqText));
+        live = true;
         if (attempt > 0) logger?.info({ event: "controls.loaded", blocks: blocks.length }, "controls loaded from Redis again");
         markReady();
         return;
@@ -225,10 +238,13 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
 
   subscriber.on("ready", () => void resubscribe());
   subscriber.on("message", (from: string, text: string) => { if (from === channel) onMessage(text); });
+  // A client made with lazyConnect (and so its duplicate) waits for a first command; these controls need it now.
+  if (client.status === "wait") client.connect().catch(() => {});
   if (subscriber.status === "wait") subscriber.connect().catch(() => {});
 
   return {
     ready,
+    isFollowing: () => live && !closed,
 
     findBlock: (query: BlockQuery, now: number) => replica.current().findBlock(query, now),
     listBlocks: (now: number) => replica.current().listBlocks(now),
