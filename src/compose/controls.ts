@@ -28,8 +28,6 @@ export interface ControlsHealth extends StoreHealth {
 export interface ControlsDeps {
   /** Clock of the blocks (createdAt, expiry); default Date.now. */
   readonly now?: () => number;
-  /** Clock of the health probes; default Date.now. */
-  readonly clock?: () => number;
   readonly logger?: Pick<Logger, "info" | "warn">;
 }
 
@@ -55,42 +53,27 @@ export function createControls(config: ControlsStoreConfig, deps: ControlsDeps =
     ...(deps.now === undefined ? {} : { now: deps.now }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger }),
   });
-  return { controls: redis, ready: redis.ready, health: followHealth(redis, where, deps.clock ?? Date.now), close: () => redis.close() };
+  return { controls: redis, ready: redis.ready, health: followHealth(redis, where), close: () => redis.close() };
 }
 
-/** A probe runs at most this often, only when readiness is asked. */
-const PROBE_EVERY_MS = 1000;
-
 /**
- * Health of Redis Controls. `ready` settles once; after it, reachability is learnt from a
- * one-entry audit read (LRANGE, bounded by the controls timeout) that /readyz starts in the
- * background. A reachable Redis after a failed start counts as loaded: the Controls reload
- * the full set as soon as their subscription is back, within a round trip or two.
+ * Health of Redis Controls: following (subscribed, and loaded since the last reconnection) or
+ * not, and whether the full set was ever loaded. An instance that loaded it once keeps
+ * enforcing that copy while Redis is away; one that never did knows no block at all.
  */
-function followHealth(redis: RedisControls, where: string, clock: () => number): () => ControlsHealth {
+function followHealth(redis: RedisControls, where: string): () => ControlsHealth {
   let loaded = false;
-  let failure: string | undefined = "blocks not loaded yet";
-  let probedAt = clock();
-  let probing = false;
-  const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  let failure = "not loaded yet";
   redis.ready.then(
-    () => { loaded = true; failure = undefined; },
-    (error: unknown) => { failure = describe(error); },
+    () => { loaded = true; },
+    (error: unknown) => { failure = error instanceof Error ? error.message : String(error); },
   );
-
-  function probe(): void {
-    probing = true;
-    probedAt = clock();
-    redis.readAudit(1).then(
-      () => { loaded = true; failure = undefined; },
-      (error: unknown) => { failure = describe(error); },
-    ).finally(() => { probing = false; });
-  }
-
   return () => {
-    if (!probing && clock() - probedAt >= PROBE_EVERY_MS) probe();
-    if (failure === undefined) return { ok: true, loaded, detail: `${where}: reachable, blocks followed over pub/sub` };
+    if (redis.isFollowing()) {
+      loaded = true;
+      return { ok: true, loaded, detail: `${where}: reachable, blocks followed over pub/sub` };
+    }
     if (!loaded) return { ok: false, loaded, detail: `${where}: blocks not loaded (${failure})` };
-    return { ok: false, loaded, detail: `${where}: unreachable (${failure}); the last known blocks stay enforced from the local copy` };
+    return { ok: false, loaded, detail: `${where}: disconnected; the last known blocks stay enforced from this instance's copy` };
   };
 }

@@ -1,7 +1,8 @@
 /**
  * /readyz and the stores: a gateway started while its Redis is down starts anyway (bounded
  * waits), says why in `store:limits` and `store:controls`, stays out of rotation until the
- * blocks are loaded, and becomes ready by itself once Redis answers.
+ * blocks are loaded, becomes ready by itself once Redis answers, and stays ready (saying why)
+ * when Redis goes away later.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -55,5 +56,14 @@ describe("stores in /readyz", () => {
     const { body } = await gateway.readiness();
     assert.match(body.checks["store:limits"]?.detail ?? "", /reachable/);
     assert.match(body.checks["store:controls"]?.detail ?? "", /reachable/);
+  });
+
+  it("stays ready when Redis goes away after the blocks were loaded, and says so", async () => {
+    redis?.kill("SIGKILL");
+    await waitUntilReady(gateway, 3000, (state) => state.body.checks["store:controls"]?.ok === false && state.body.checks["store:limits"]?.ok === false);
+    const { status, body } = await gateway.readiness();
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(body.checks["store:controls"]?.detail ?? "", /disconnected; the last known blocks stay enforced/);
+    assert.match(body.checks["store:limits"]?.detail ?? "", /closed on 1 route\(s\) \(503\)/);
   });
 });

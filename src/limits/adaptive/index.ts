@@ -41,6 +41,7 @@ export function adaptiveLimits(config: Config, monitor?: LoadMonitor, deps?: Loa
     defaultUpstream: config.strictRoutes ? undefined : config.defaultUpstream,
     allow: config.rateLimits?.allow ?? [],
     shed: settings.shed,
+    dryRun: config.mode === "dry-run",
   });
   return { monitor: active, layer, loadFactor: (routeId) => byRoute.get(routeId)?.factor ?? 1 };
 }

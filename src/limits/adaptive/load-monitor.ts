@@ -143,7 +143,8 @@ export function createLoadMonitor(config: AdaptiveConfig, deps: LoadMonitorDeps 
         signal.leave(request, latencyMs);
       },
       retryAfterSeconds() {
-        const seconds = Math.ceil((1 - controller.factor) / settings.maxChangePerSecond);
+        // The epsilon absorbs float steps (0.1 taken 3 times is not exactly 0.3).
+        const seconds = Math.ceil((1 - controller.factor) / settings.maxChangePerSecond - 1e-9);
         return Math.min(MAX_RETRY_SECONDS, Math.max(MIN_RETRY_SECONDS, seconds));
       },
     };

@@ -33,6 +33,11 @@ export interface ShedOptions {
   readonly allow: readonly AllowRule[];
   /** False: only measure (the limits still scale), never shed. */
   readonly shed: boolean;
+  /**
+   * Dry-run: a shed verdict only reaches the log and the request goes on upstream, so it is
+   * counted in flight like any other — the log then shows what enforcement would have shed.
+   */
+  readonly dryRun?: boolean;
 }
 
 type ShedTier = "normal" | "suspicious";
@@ -47,6 +52,7 @@ interface Target {
 /** Builds the shedding layer; runs in the `limit` stage, before the rate-limit layer. */
 export function shedLayer(options: ShedOptions): Layer {
   const { monitor, allow, shed } = options;
+  const dryRun = options.dryRun === true;
   const targets = new Map<string, Target>();
   const targetOf = (upstream: string): Target => {
     let target = targets.get(upstream);
@@ -77,7 +83,10 @@ export function shedLayer(options: ShedOptions): Layer {
       const tier: ShedTier = ctx.tier === "suspicious" ? "suspicious" : "normal";
       const pressure = target.load.pressure();
       // The allow-list is only consulted past a threshold: the common case costs one division.
-      if (pressure >= (tier === "suspicious" ? SUSPICIOUS_SHARE : 1) && !trusted(facts, ctx)) return verdict(target, tier);
+      if (pressure >= (tier === "suspicious" ? SUSPICIOUS_SHARE : 1) && !trusted(facts, ctx)) {
+        if (dryRun) target.load.enter(ctx);
+        return verdict(target, tier);
+      }
     }
     target.load.enter(ctx);
     return undefined;

@@ -1,0 +1,175 @@
+/**
+ * bench:limits (gateway part) — one run, one load generator, side by side: the gateway with no
+ * rate limits, with 3 limits per request on the memory store (per IP, per prefix, global; high
+ * enough never to deny), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this
+ * run, removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
+ * consumes) on the minimal undici proxy, and that proxy alone. Prints requests/s, p50/p99,
+ * server CPU µs per request, and the ratios against their targets.
+ *
+ *   node bench/limits.ts [--duration 10 --connections 50 --redis-port 6379]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { Redis } from "ioredis";
+import { histogramQuantile } from "./prometheus.ts";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "50" },
+    warmup: { type: "string", default: "2" },
+    "redis-port": { type: "string", default: "6379" },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const warmup = Number(values.warmup);
+const redisPort = Number(values["redis-port"]);
+const here = import.meta.dirname;
+const TOKEN = "bench-admin-token-0123456789";
+const HUGE = 1_000_000_000;
+
+interface Started { child: ChildProcess; port: number; adminPort?: number }
+
+function start(script: string, args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 15 s`)), 15_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split("\n")[0];
+      if (buffered.includes("\n") && line) {
+        clearTimeout(timer);
+        resolve({ child, ...(JSON.parse(line) as { port: number; adminPort?: number }) });
+      }
+    });
+    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code}`)); });
+  });
+}
+
+/** CPU time (user + system) of a process in microseconds, from /proc (Linux). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // CLK_TCK is 100 on Linux
+}
+
+/** Redis server CPU (user + system) in microseconds, from INFO cpu. */
+async function redisCpuMicros(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (read("used_cpu_user") + read("used_cpu_sys")) * 1_000_000;
+}
+
+interface Row { name: string; rps: number; p50: number; p99: number; cpuPerReq: number; redisCpuPerReq?: number; non2xx: number; errors: number; decisionP99?: number }
+
+async function load(name: string, target: Started, redis?: Redis): Promise<Row> {
+  const url = `http://127.0.0.1:${target.port}/api/items/42`;
+  if (warmup > 0) await autocannon({ url, connections, duration: warmup });
+  const cpuBefore = cpuMicros(target.child.pid as number);
+  const redisBefore = redis === undefined ? 0 : await redisCpuMicros(redis);
+  const result = await autocannon({ url, connections, duration });
+  const cpu = cpuMicros(target.child.pid as number) - cpuBefore;
+  const total = Math.max(1, result.requests.total);
+  const row: Row = {
+    name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+    cpuPerReq: cpu / total, non2xx: result.non2xx, errors: result.errors + result.timeouts,
+  };
+  if (redis !== undefined) row.redisCpuPerReq = (await redisCpuMicros(redis) - redisBefore) / total;
+  if (target.adminPort !== undefined) {
+    const metrics = await fetch(`http://127.0.0.1:${target.adminPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    row.decisionP99 = histogramQuantile(await metrics.text(), "rampart_decision_latency_seconds", 0.99);
+  }
+  return row;
+}
+
+const THREE_LIMITS = `
+    rate_limits:
+      - { name: per_ip, limit: ${HUGE}, window: 1m, key: [ip] }
+      - { name: per_prefix, algorithm: token_bucket, burst: ${HUGE}, rate: ${HUGE}, window: 1s, key: [ip_prefix] }
+      - { name: everyone, algorithm: fixed_window, limit: ${HUGE}, window: 1h, key: [global] }`;
+
+function rampartConfig(upstreamPort: number, logFile: string, limits: "none" | "memory" | "redis", keyPrefix: string): string {
+  return `
+listeners:
+  - port: 0
+    address: 127.0.0.1
+upstreams:
+  api:
+    targets: ["http://127.0.0.1:${upstreamPort}"]
+routes:
+  - path: /api/items/:id
+    methods: [GET]
+    upstream: api${limits === "none" ? "" : THREE_LIMITS}
+${limits === "redis" ? `stores:\n  limits: { driver: redis, host: 127.0.0.1, port: ${redisPort}, key_prefix: "${keyPrefix}", timeout: 1s }` : ""}
+logging:
+  destination: ${logFile}
+admin:
+  address: 127.0.0.1
+  port: 0
+  tokens: [{ name: bench, token: ${TOKEN} }]
+`;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "rampart-bench-limits-"));
+const keyPrefix = `bench:limits:${process.pid}:`;
+const redis = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0 });
+const children: ChildProcess[] = [];
+async function startRampart(limits: "none" | "memory" | "redis"): Promise<Started> {
+  const file = join(dir, `${limits}.yaml`);
+  writeFileSync(file, rampartConfig(upstream.port, join(dir, `${limits}.log`), limits, keyPrefix));
+  const started = await start("servers/rampart.ts", [file]);
+  children.push(started.child);
+  return started;
+}
+/** Each target runs alone: the 2 CPUs of a small machine are not shared between servers under load. */
+async function measure(name: string, target: Started, withRedis?: Redis): Promise<Row> {
+  const row = await load(name, target, withRedis);
+  target.child.kill("SIGTERM");
+  return row;
+}
+
+let upstream: Started;
+try {
+  await redis.connect();
+  upstream = await start("servers/upstream.ts", []);
+  children.push(upstream.child);
+  console.log(`bench:limits — gateway with 3 limits per request, ${duration} s per target, ${connections} connections, autocannon, 127.0.0.1\n`);
+  const none = await measure("rampart, no limits", await startRampart("none"));
+  const memory = await measure("rampart, 3 memory limits", await startRampart("memory"));
+  const onRedis = await measure("rampart, 3 redis limits", await startRampart("redis"), redis);
+  const proxy = await start("servers/undici-proxy.ts", [`http://127.0.0.1:${upstream.port}`]);
+  children.push(proxy.child);
+  const undici = await measure("undici proxy alone", proxy);
+  const rlfProxy = await start("servers/undici-proxy-rlf.ts", [`http://127.0.0.1:${upstream.port}`]);
+  children.push(rlfProxy.child);
+  const rlf = await measure("undici proxy + rlf (3 mem)", rlfProxy);
+  const rows = [none, memory, onRedis, undici, rlf];
+
+  console.log("target                       req/s   p50 ms  p99 ms  CPU µs/req  redis CPU µs/req  decision p99  non-2xx  errors");
+  for (const r of rows) {
+    const redisCpu = r.redisCpuPerReq === undefined ? "-" : r.redisCpuPerReq.toFixed(1);
+    const decision = r.decisionP99 === undefined ? "-" : `≤ ${(r.decisionP99 * 1e6).toFixed(0)} µs`;
+    console.log(
+      `${r.name.padEnd(27)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)} ${String(r.p99).padStart(7)}  ${r.cpuPerReq.toFixed(1).padStart(10)}  ${redisCpu.padStart(16)}  ${decision.padStart(12)}  ${String(r.non2xx).padStart(7)}  ${String(r.errors).padStart(6)}`,
+    );
+  }
+  console.log("");
+  console.log(`3 memory limits / no limits : ${(memory.rps / none.rps).toFixed(3)}   (target ≥ 0.9)`);
+  console.log(`3 redis limits / no limits  : ${(onRedis.rps / none.rps).toFixed(3)}   (target ≥ 0.7)`);
+  console.log(`rlf proxy / undici proxy    : ${(rlf.rps / undici.rps).toFixed(3)}   (reference: what the same 3 limits cost rate-limiter-flexible)`);
+  console.log(`CPU added by 3 limits       : memory ${(memory.cpuPerReq - none.cpuPerReq).toFixed(1)} µs/req, redis ${(onRedis.cpuPerReq - none.cpuPerReq).toFixed(1)} µs/req (+ ${onRedis.redisCpuPerReq?.toFixed(1)} µs/req in redis-server), rlf ${(rlf.cpuPerReq - undici.cpuPerReq).toFixed(1)} µs/req`);
+  if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) console.log("\nwarning: some answers were not 2xx or failed: the figures above are not comparable");
+} finally {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  if (redis.status === "ready") {
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+}
