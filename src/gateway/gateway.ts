@@ -2,9 +2,11 @@
  * The reverse proxy as a whole: listeners, the current generation (composed pipeline and
  * upstream pools, swapped atomically on reload), the admin listener and graceful shutdown.
  */
+import { Gauge } from "prom-client";
 import { compose, type ComposeDeps } from "../compose/pipeline.ts";
 import type { Config } from "../config/config.ts";
 import type { Controls } from "../engine/index.ts";
+import { createLoadMonitor, type LoadMonitor } from "../limits/adaptive/index.ts";
 import { startAdmin, type AdminServer, type Readiness } from "../monitor/admin.ts";
 import { createGatewayMetrics } from "../monitor/metrics.ts";
 import { createRequestLogger, type RequestLogger } from "../monitor/request-log.ts";
@@ -72,10 +74,25 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     ),
   };
   const metrics = createGatewayMetrics();
+  // One load monitor per gateway, made when a config first turns `adaptive` on: factors that a
+  // flood shrank must not jump back to 1 because an operator reloaded the config mid-attack.
+  let loadMonitor: LoadMonitor | undefined;
+  const depsFor = (next: Config): ComposeDeps => {
+    if (next.adaptive === undefined) return composeDeps;
+    loadMonitor ??= createLoadMonitor(next.adaptive, {
+      now,
+      onChange: (change) => log.logger.warn(
+        { event: `adaptive.${change.state}`, upstream: change.upstream, factor: change.factor, load: change.load },
+        change.state === "scaled" ? "upstream overloaded: limits of normal and suspicious clients shrink" : "upstream recovered: limits are whole again",
+      ),
+    });
+    return { ...composeDeps, loadMonitor };
+  };
   let first: Generation;
   try {
-    first = newGeneration(config, composeDeps);
+    first = newGeneration(config, depsFor(config));
   } catch (error) {
+    loadMonitor?.close();
     await stores.close();
     throw error;
   }
@@ -96,6 +113,17 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       if (generation.retired && generation.inFlight === 0) closeGeneration(generation);
     },
   };
+
+  new Gauge({
+    name: "rampart_adaptive_factor",
+    help: "Factor (0..1] the adaptive controller applies to the limits of normal and suspicious clients, per upstream.",
+    labelNames: ["upstream"],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const upstream of runtime.current.composed.adaptive?.snapshot() ?? []) this.set({ upstream: upstream.upstream }, upstream.factor);
+    },
+  });
 
   function closeGeneration(generation: Generation): void {
     if (!retired.delete(generation)) return;
@@ -128,7 +156,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Everything is built before anything is swapped: a failure leaves the running config untouched.
     const tls = new Map<string, ListenerTlsOptions>();
     for (const listenerConfig of next.listeners) if (listenerConfig.tls !== undefined) tls.set(listenerConfig.name, readListenerTls(listenerConfig.tls));
-    const generation = newGeneration(next, composeDeps);
+    const generation = newGeneration(next, depsFor(next));
     stores.noteReload(runtime.current.config, next);
     if (maxHeaderSizeOf(next) > maxHeaderSize) {
       log.logger.warn({ max_header_size: maxHeaderSize }, "header limits were raised: headers beyond the size the listeners started with get 431 until a restart");
@@ -155,6 +183,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const pools = generations.map((generation) => generation.pools);
     await Promise.all(pools.map((p) => p.close().catch((error: unknown) => log.logger.error({ err: error }, "closing upstream pools failed"))));
     if (admin !== undefined) await admin.close().catch((error: unknown) => log.logger.error({ err: error }, "closing the admin listener failed"));
+    loadMonitor?.close();
     await stores.close();
     log.logger.info("gateway stopped");
     await log.flush();
