@@ -83,6 +83,9 @@ export function buildSpec(ctx: CompileContext, at: KeyPath, raw: RuleOptions, de
     cost: costOf(ctx, at, raw, spec),
     onStoreError: raw.on_store_error ?? defaults.onStoreError,
     windowSeconds,
+    penalty: raw.penalty === undefined
+      ? undefined
+      : { ttlMs: ctx.duration([...at, "penalty", "ttl"], raw.penalty.ttl, 0), block: raw.penalty.block ?? "ip" },
   };
 }
 

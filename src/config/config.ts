@@ -139,6 +139,8 @@ export interface RateLimitRule {
   readonly onStoreError: "open" | "closed";
   /** Window in seconds for the `w` of RateLimit-Policy, when the algorithm has one. */
   readonly windowSeconds: number | undefined;
+  /** Penalty box: exceeding this limit blocks the client's address (or its prefix) for `ttlMs`. */
+  readonly penalty: { readonly ttlMs: number; readonly block: "ip" | "prefix" } | undefined;
 }
 
 /** A hold another route raises, lowered when this route answers 2xx. */

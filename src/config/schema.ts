@@ -158,6 +158,10 @@ const RateLimit = Type.Object({
   max_cost: Type.Optional(Type.Integer({ minimum: 1 })),
   default_cost: Type.Optional(Type.Integer({ minimum: 0 })),
   on_store_error: Type.Optional(StorePolicy),
+  penalty: Type.Optional(Type.Object({
+    ttl: Duration,
+    block: Type.Optional(withDefault(oneOf(["ip", "prefix"] as const, "is not a penalty target (ip, prefix)"), "ip")),
+  }, { ...strict, description: "Penalty box: a client that exceeds this limit is blocked (every route, every instance sharing Controls) for `ttl`." })),
 }, strict);
 
 const RateLimits = Type.Array(RateLimit, { description: "Rate limits of this route, all admitted together in one atomic step." });

@@ -70,7 +70,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     limitStore: stores.limitStore,
     onLimitAccountingError: (error) => log.logger.error(
       { event: "limits.accounting_failed", group: error.group, err: error.message },
-      "rate-limit accounting after a response was lost: the limit store did not take it",
+      "a rate-limit write off the request path failed (accounting after a response, or a penalty-box block): the store did not take it",
     ),
   };
   const metrics = createGatewayMetrics();

@@ -12,12 +12,14 @@ import {
 import { createAccounting, releaseOp, settleOps, type AccountingError } from "./accounting.ts";
 import { bypasses, matchAllow, type Bypass } from "./allow.ts";
 import { costOf, keyOf, RequestView } from "./dimensions.ts";
+import { penalize, type PenaltyError } from "./penalty.ts";
 import { prepareRoutes, type PreparedRule, type RoutePlan } from "./plan.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 import { limitTier, type LimitTier } from "./tiers.ts";
 import { allowListed, decidingRule, delayFor, exceeded, LAYER, STORE_CLOSED } from "./verdicts.ts";
 
 export type { AccountingError } from "./accounting.ts";
+export type { PenaltyError } from "./penalty.ts";
 export { LAYER as RATE_LIMIT_LAYER } from "./verdicts.ts";
 
 /** A store that answers synchronously (the memory store): the fallback must never wait. */
@@ -38,6 +40,8 @@ export interface RateLimitDeps {
   readonly dryRun?: boolean;
   /** Told about every settle the store could not take (default: kept in `accountingErrors`). */
   readonly onAccountingError?: (error: AccountingError) => void;
+  /** Told when the penalty box could not block a client (default: kept in `accountingErrors`). */
+  readonly onPenaltyError?: (error: PenaltyError) => void;
   /**
    * The adaptive load factor of a route's upstream, in (0, 1] (limits/adaptive): limits of
    * normal and suspicious clients are multiplied by it, trusted ones never. Default 1.
@@ -59,6 +63,7 @@ export class RateLimitOptionsError extends TypeError {
 
 /** One request's limits, from evaluate to observe. */
 interface Pending {
+  readonly facts: RequestFacts;
   readonly plan: RoutePlan;
   readonly tier: LimitTier;
   /** The adaptive load factor when the request was admitted. */
@@ -96,6 +101,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     if (accountingErrors.length > MAX_KEPT_ERRORS) accountingErrors.shift();
   });
   const accounting = createAccounting(now, onError);
+  const onPenaltyError = deps.onPenaltyError ?? ((error: PenaltyError) => onError({ group: `penalty:${error.limit}`, message: error.message }));
 
   function evaluate(facts: RequestFacts, ctx: LayerContext): LayerResult | Promise<LayerResult> {
     const match = facts.route;
@@ -109,7 +115,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     const view = new RequestView(facts, ctx, settings);
     const bypass = allowRules.length === 0 ? undefined : matchAllow(allowRules, facts.clientIp, ctx.identity?.keyId);
     const load = deps.loadFactor === undefined ? 1 : deps.loadFactor(match.route.id);
-    const pending: Pending = { plan, tier: limitTier(ctx.tier), load, bypass, skipped: [], rules: [], items: [], releaseKey: undefined };
+    const pending: Pending = { facts, plan, tier: limitTier(ctx.tier), load, bypass, skipped: [], rules: [], items: [], releaseKey: undefined };
     collect(pending, plan.rules, view);
     if (planRules !== undefined) collect(pending, planRules, view);
     if (plan.release !== undefined) pending.releaseKey = plan.release.rule.keyPrefix + keyOf(plan.release.rule.rule.key, view);
@@ -166,6 +172,12 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
       return sleep(wait).then(() => admit(pending, ctx, now(), waitedMs + wait));
     }
     const rule = decidingRule(pending.rules, admission);
+    if (deps.dryRun !== true) {
+      // Every refusing limit with a penalty boxes the client, not only the one that words the answer.
+      for (let i = 0; i < pending.rules.length; i++) {
+        if (admission.items[i]?.allowed === false) penalize(pending.rules[i]!.rule, pending.facts, ctx.controls, settings, onPenaltyError);
+      }
+    }
     const index = pending.rules.indexOf(rule);
     const key = pending.items[index]!.key.slice(rule.keyPrefix.length);
     return exceeded(rule, key, admission, headersOf(pending, admission.items, false));
