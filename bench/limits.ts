@@ -8,13 +8,13 @@
  *
  *   node bench/limits.ts [--duration 10 --connections 50 --redis-port 6379]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import { Redis } from "ioredis";
+import { ADMIN_TOKEN, adminMetrics, loadServer, startServer, type LoadRow, type Started } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
@@ -29,34 +29,7 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const warmup = Number(values.warmup);
 const redisPort = Number(values["redis-port"]);
-const here = import.meta.dirname;
-const TOKEN = "bench-admin-token-0123456789";
 const HUGE = 1_000_000_000;
-
-interface Started { child: ChildProcess; port: number; adminPort?: number }
-
-function start(script: string, args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 15 s`)), 15_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split("\n")[0];
-      if (buffered.includes("\n") && line) {
-        clearTimeout(timer);
-        resolve({ child, ...(JSON.parse(line) as { port: number; adminPort?: number }) });
-      }
-    });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code}`)); });
-  });
-}
-
-/** CPU time (user + system) of a process in microseconds, from /proc (Linux). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // CLK_TCK is 100 on Linux
-}
 
 /** Redis server CPU (user + system) in microseconds, from INFO cpu. */
 async function redisCpuMicros(redis: Redis): Promise<number> {
@@ -65,25 +38,13 @@ async function redisCpuMicros(redis: Redis): Promise<number> {
   return (read("used_cpu_user") + read("used_cpu_sys")) * 1_000_000;
 }
 
-interface Row { name: string; rps: number; p50: number; p99: number; cpuPerReq: number; redisCpuPerReq?: number; non2xx: number; errors: number; decisionP99?: number }
+interface Row extends LoadRow { redisCpuPerReq?: number; decisionP99?: number }
 
 async function load(name: string, target: Started, redis?: Redis): Promise<Row> {
-  const url = `http://127.0.0.1:${target.port}/api/items/42`;
-  if (warmup > 0) await autocannon({ url, connections, duration: warmup });
-  const cpuBefore = cpuMicros(target.child.pid as number);
   const redisBefore = redis === undefined ? 0 : await redisCpuMicros(redis);
-  const result = await autocannon({ url, connections, duration });
-  const cpu = cpuMicros(target.child.pid as number) - cpuBefore;
-  const total = Math.max(1, result.requests.total);
-  const row: Row = {
-    name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
-    cpuPerReq: cpu / total, non2xx: result.non2xx, errors: result.errors + result.timeouts,
-  };
-  if (redis !== undefined) row.redisCpuPerReq = (await redisCpuMicros(redis) - redisBefore) / total;
-  if (target.adminPort !== undefined) {
-    const metrics = await fetch(`http://127.0.0.1:${target.adminPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    row.decisionP99 = histogramQuantile(await metrics.text(), "rampart_decision_latency_seconds", 0.99);
-  }
+  const row: Row = { ...(await loadServer(name, `http://127.0.0.1:${target.port}/api/items/42`, target.child, { connections, duration, warmup })) };
+  if (redis !== undefined) row.redisCpuPerReq = (await redisCpuMicros(redis) - redisBefore) / row.total;
+  if (target.adminPort !== undefined) row.decisionP99 = histogramQuantile(await adminMetrics(target.adminPort), "rampart_decision_latency_seconds", 0.99);
   return row;
 }
 
@@ -111,7 +72,7 @@ logging:
 admin:
   address: 127.0.0.1
   port: 0
-  tokens: [{ name: bench, token: ${TOKEN} }]
+  tokens: [{ name: bench, token: ${ADMIN_TOKEN} }]
 `;
 }
 
@@ -122,7 +83,7 @@ const children: ChildProcess[] = [];
 async function startRampart(limits: "none" | "memory" | "redis"): Promise<Started> {
   const file = join(dir, `${limits}.yaml`);
   writeFileSync(file, rampartConfig(upstream.port, join(dir, `${limits}.log`), limits, keyPrefix));
-  const started = await start("servers/rampart.ts", [file]);
+  const started = await startServer("servers/rampart.ts", [file]);
   children.push(started.child);
   return started;
 }
@@ -136,16 +97,16 @@ async function measure(name: string, target: Started, withRedis?: Redis): Promis
 let upstream: Started;
 try {
   await redis.connect();
-  upstream = await start("servers/upstream.ts", []);
+  upstream = await startServer("servers/upstream.ts", []);
   children.push(upstream.child);
   console.log(`bench:limits — gateway with 3 limits per request, ${duration} s per target, ${connections} connections, autocannon, 127.0.0.1\n`);
   const none = await measure("rampart, no limits", await startRampart("none"));
   const memory = await measure("rampart, 3 memory limits", await startRampart("memory"));
   const onRedis = await measure("rampart, 3 redis limits", await startRampart("redis"), redis);
-  const proxy = await start("servers/undici-proxy.ts", [`http://127.0.0.1:${upstream.port}`]);
+  const proxy = await startServer("servers/undici-proxy.ts", [`http://127.0.0.1:${upstream.port}`]);
   children.push(proxy.child);
   const undici = await measure("undici proxy alone", proxy);
-  const rlfProxy = await start("servers/undici-proxy-rlf.ts", [`http://127.0.0.1:${upstream.port}`]);
+  const rlfProxy = await startServer("servers/undici-proxy-rlf.ts", [`http://127.0.0.1:${upstream.port}`]);
   children.push(rlfProxy.child);
   const rlf = await measure("undici proxy + rlf (3 mem)", rlfProxy);
   const rows = [none, memory, onRedis, undici, rlf];
