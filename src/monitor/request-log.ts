@@ -61,13 +61,15 @@ export function createRequestLogger(config: LoggingConfig): RequestLogger {
  * flush (an unref'd timer) writes whatever is buffered at least every FLUSH_EVERY_MS, so a
  * quiet gateway's log still keeps up.
  */
-const BATCH_BYTES = 8 * 1024;
+const BATCH_BYTES = 32 * 1024;
+/** sonic-boom writes at most this much per syscall (its default, 16 KiB, would cap the batch). */
+const MAX_WRITE_BYTES = 64 * 1024;
 const FLUSH_EVERY_MS = 200;
 /** The longest `flush()` waits: a log reader that stopped reading must not hold a shutdown. */
 const FLUSH_TIMEOUT_MS = 1_000;
 
 function batched(dest: number): DestinationStream {
-  return pino.destination({ dest, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_EVERY_MS });
+  return pino.destination({ dest, sync: false, minLength: BATCH_BYTES, maxWrite: MAX_WRITE_BYTES, periodicFlush: FLUSH_EVERY_MS });
 }
 
 function openDestination(destination: string): DestinationStream {
