@@ -11,6 +11,7 @@ import type {
 import type { CompileContext } from "./compile-context.ts";
 import { routeSlug } from "./compile-routes.ts";
 import { buildSpec, parseDimension, type BodyCheck, type RuleDefaults } from "./compile-rate-limit-rule.ts";
+import { acceptsFieldBodies, compileContentTypes } from "./media-types.ts";
 import type { KeyPath } from "./positions.ts";
 import type { RampartOptions } from "./schema.ts";
 
@@ -82,17 +83,25 @@ export function compileRateLimits(ctx: CompileContext, options: RampartOptions, 
 }
 
 /**
- * What a `body.*` reference needs on a route: a method that carries a body, and a body view
- * (turned on here when `body.view_bytes` is not set, an error when it is set to 0).
+ * What a `body.*` reference needs on a route: a method that carries a body, a body whose
+ * fields can be read (JSON or a form, when the route declares `body.content_types`), and a
+ * body view (turned on here when `body.view_bytes` is not set, an error when it is set to 0).
  */
 function bodyCheck(ctx: CompileContext, at: KeyPath, route: RampartOptions["routes"][number], needBody: () => void): BodyCheck {
+  const declared = route.body?.content_types;
+  const contentTypes = declared === undefined ? undefined : compileContentTypes(declared);
   return (path, field) => {
     const methods = route.methods ?? [];
     if (!methods.some((method) => BODY_METHODS.has(method))) {
       ctx.error(path, `${field} reads the request body, but this route's methods (${methods.join(", ")}) carry none; key it on something else or add POST/PUT/PATCH`);
       return;
     }
-    if (route.body !== undefined && ctx.size([...at, "body", "view_bytes"], route.body.view_bytes, 0) === 0) {
+    // Every accepted body would key the limit on <missing>: one shared bucket, not the per-field count the user asked for.
+    if (contentTypes !== undefined && !acceptsFieldBodies(contentTypes)) {
+      ctx.error(path, `${field} cannot be read: route ${route.path} takes only ${[...contentTypes].join(", ")} (body fields are read from JSON or form bodies)`);
+      return;
+    }
+    if (route.body?.view_bytes !== undefined && ctx.size([...at, "body", "view_bytes"], route.body.view_bytes, 0) === 0) {
       ctx.error(path, `${field} reads the request body, but body.view_bytes is 0 on this route; remove it (a ${DEFAULT_LIMIT_BODY_VIEW / 1024}kb view is then used) or set a size`);
       return;
     }

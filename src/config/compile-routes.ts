@@ -1,11 +1,12 @@
 /**
  * Compiles `routes:` into RouteConfig: ids, methods, CORS, limits inherited from the top
- * level, IP rules, the account field, and the checks that need every route at once (ids
+ * level, IP rules, the body view and accepted media types, the account field, and the checks that need every route at once (ids
  * unique, upstreams known, no two routes of the same path shape).
  */
 import { createRouter, RouteConflictError, type Route } from "../engine/router.ts";
 import type { CorsPolicy, FieldRef, IpRules, RouteConfig, SizeLimits } from "./config.ts";
 import type { CompileContext } from "./compile-context.ts";
+import { compileContentTypes } from "./media-types.ts";
 import type { KeyPath } from "./positions.ts";
 import type { RampartOptions } from "./schema.ts";
 
@@ -66,6 +67,7 @@ function compileRoute(ctx: CompileContext, at: KeyPath, route: RouteOptions, inh
     limits: compileLimits(ctx, [...at, "limits"], route.limits, inherited),
     ip: compileIpRules(ctx, [...at, "ip"], route.ip),
     bodyViewBytes: route.body === undefined ? 0 : ctx.size([...at, "body", "view_bytes"], route.body.view_bytes, 0),
+    contentTypes: route.body?.content_types === undefined ? undefined : compileContentTypes(route.body.content_types),
     account: route.account === undefined ? undefined : parseFieldRef(route.account),
   };
 }

@@ -104,6 +104,11 @@ export interface RouteConfig extends Route {
   readonly ip: IpRules;
   /** Bytes of body to buffer for layers, or 0 for none. */
   readonly bodyViewBytes: number;
+  /**
+   * Media types a request body may have (lower case, no parameters, shorthands expanded), or
+   * undefined when the route accepts any. A body of another type gets 415 at the gate.
+   */
+  readonly contentTypes: ReadonlySet<string> | undefined;
   readonly account: FieldRef | undefined;
 }
 

@@ -134,6 +134,17 @@ const CostSource = Type.String({
   "x-error": "is not a cost source (a number, or query.NAME, header.NAME, body.FIELD)",
 });
 
+/**
+ * A media type the route accepts, without parameters (the gate ignores them, so `charset=`
+ * here would promise a check that never happens), or the shorthand `json` or `form`.
+ * Names follow RFC 6838 §4.2 (restricted-name), so a wildcard (`*`) is refused.
+ */
+const MediaType = Type.String({
+  pattern: "^(json|form|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})$",
+  description: "A media type (type/subtype, no parameters), e.g. application/json, multipart/form-data; or json, form.",
+  "x-error": "is not a media type (type/subtype without parameters, e.g. application/json, multipart/form-data; or the shorthands json, form)",
+});
+
 /** One rate limit. Which options apply depends on `algorithm` (compile.ts says which do not). */
 const RateLimit = Type.Object({
   name: Name,
@@ -181,8 +192,12 @@ const Route = Type.Object({
   limits: Type.Optional(SizeLimits),
   ip: Type.Optional(IpRules),
   body: Type.Optional(Type.Object({
-    view_bytes: Size,
-  }, { ...strict, description: "Buffer the start of the body for layers that read it." })),
+    view_bytes: Type.Optional(withDefault(Size, 0)),
+    content_types: Type.Optional(Type.Array(MediaType, {
+      minItems: 1,
+      description: "Media types the route accepts; a request body of another type (or none declared) gets 415. Unset: any.",
+    })),
+  }, { ...strict, description: "The request body: how much to buffer for the layers that read it, and which media types are accepted." })),
   account: Type.Optional(Type.String({
     pattern: "^(body|query|header|param)\\.[A-Za-z0-9_.-]+$",
     description: "Where the targeted account is named, e.g. body.username.",

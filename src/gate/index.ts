@@ -1,9 +1,11 @@
 /**
  * The gate layer: the cheap checks every request meets first — IP deny and allow lists, the
- * Controls' active blocks, route known, sizes within limits, method allowed.
+ * Controls' active blocks, route known, sizes within limits, method allowed, body media type
+ * accepted.
  */
 import type { Layer, LayerContext, RequestFacts, Verdict } from "../engine/index.ts";
 import { validateGateOptions, type GateOptions } from "./options.ts";
+import { checkMediaType } from "./media-type.ts";
 import { fallbackPlan, planRoute, type RoutePlan } from "./plan.ts";
 import {
   GLOBAL_IP_DENIED,
@@ -22,8 +24,10 @@ export { corsHeaders, isPreflight, preflightHeaders } from "./cors.ts";
 
 /**
  * Builds the gate layer. Options are validated (GateOptionsError) and every route's plan —
- * accepted methods, the `Allow` header, the 405 verdict — is prepared here, keyed by route id.
- * `evaluate` is synchronous and allocates nothing for a request it lets through.
+ * accepted methods, the `Allow` header, the 405 verdict, the accepted media types — is prepared
+ * here, keyed by route id.
+ * `evaluate` is synchronous and allocates nothing for a request it lets through, except to
+ * strip parameters off a `Content-Type` on a route that declares its body types.
  */
 export function gateLayer(options: GateOptions): Layer {
   validateGateOptions(options);
@@ -64,8 +68,10 @@ export function gateLayer(options: GateOptions): Layer {
       return tooLarge(413, "body_too_large", facts.contentLength, limits.maxBodyBytes);
     }
 
-    if (plan !== undefined && !plan.methods.has(facts.method)) return plan.methodNotAllowed;
-    return undefined;
+    if (plan === undefined) return undefined;
+    if (!plan.methods.has(facts.method)) return plan.methodNotAllowed;
+    // After the method: a 405 says more than a 415 to a client that used the wrong method.
+    return plan.mediaTypes === undefined ? undefined : checkMediaType(plan.mediaTypes, facts);
   }
 
   return { name: "gate", stage: "gate", evaluate };

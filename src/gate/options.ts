@@ -2,8 +2,11 @@
 import type { IpRules, RouteConfig, SizeLimits } from "../config/config.ts";
 import type { Route } from "../engine/index.ts";
 
-/** What the gate needs of a route: the engine's Route plus its IP rules, size limits and CORS. */
-export type GateRoute = Route & Pick<RouteConfig, "ip" | "limits" | "cors">;
+/**
+ * What the gate needs of a route: the engine's Route plus its IP rules, size limits and CORS,
+ * and the body media types it accepts (unset: any).
+ */
+export type GateRoute = Route & Pick<RouteConfig, "ip" | "limits" | "cors"> & Partial<Pick<RouteConfig, "contentTypes">>;
 
 /** Options of `gateLayer`, as the resolved Config holds them. */
 export interface GateOptions {
@@ -45,6 +48,7 @@ export function validateGateOptions(options: GateOptions): void {
     }
     validateIp(`${at}.ip`, route.ip);
     validateLimits(`${at}.limits`, route.limits);
+    validateContentTypes(`${at}.contentTypes`, route.contentTypes);
   });
 }
 
@@ -52,6 +56,17 @@ function validateIp(at: string, rules: IpRules): void {
   for (const side of ["allow", "deny"] as const) {
     const set = rules[side];
     if (set !== undefined && typeof set.has !== "function") throw new GateOptionsError(`${at}.${side}`, "must be a CidrSet (parseCidrSet)");
+  }
+}
+
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+/** The gate compares lower-case names without parameters; anything else would never match. */
+function validateContentTypes(at: string, types: ReadonlySet<string> | undefined): void {
+  if (types === undefined) return;
+  if (!(types instanceof Set) || types.size === 0) throw new GateOptionsError(at, "must be a non-empty Set of media types");
+  for (const type of types) {
+    if (typeof type !== "string" || !MEDIA_TYPE.test(type)) throw new GateOptionsError(at, `"${String(type)}" is not a lower-case media type without parameters`);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Per-route gate plans, prepared at construction: the hot path only reads them. */
 import type { IpRules, SizeLimits } from "../config/config.ts";
 import type { Route, Verdict } from "../engine/index.ts";
+import { planMediaTypes, type MediaTypePlan } from "./media-type.ts";
 import type { GateRoute } from "./options.ts";
 import { methodNotAllowed } from "./verdicts.ts";
 
@@ -12,6 +13,8 @@ export interface RoutePlan {
   /** The `Allow` header value of a 405, e.g. `GET, HEAD, POST`. */
   readonly allowHeader: string;
   readonly methodNotAllowed: Verdict;
+  /** The body media types the route accepts, or undefined for any. */
+  readonly mediaTypes: MediaTypePlan | undefined;
 }
 
 const NO_IP_RULES: IpRules = Object.freeze({ allow: undefined, deny: undefined });
@@ -34,7 +37,7 @@ export function acceptedMethods(methods: readonly string[], hasCors: boolean): s
   return accepted;
 }
 
-/** Prepares a route's plan: its IP rules, limits, accepted methods and the frozen 405. */
+/** Prepares a route's plan: its IP rules, limits, accepted methods, the frozen 405 and its body media types. */
 export function planRoute(route: GateRoute): RoutePlan {
   const methods = acceptedMethods(route.methods, route.cors !== undefined);
   const allowHeader = methods.join(", ");
@@ -44,6 +47,7 @@ export function planRoute(route: GateRoute): RoutePlan {
     methods: new Set(methods),
     allowHeader,
     methodNotAllowed: methodNotAllowed(allowHeader),
+    mediaTypes: planMediaTypes(route.contentTypes),
   });
 }
 

@@ -26,6 +26,18 @@ export function blocked(block: Block): Verdict {
   return deny(403, "blocked", `${block.kind} ${block.value}: ${block.reason} (by ${block.author}, ${block.source})`);
 }
 
+/**
+ * 415 for a body of a type the route does not accept. RFC 9110 §15.5.16 leaves the hint to
+ * the method: `Accept-Post` (W3C LDP §7.1) and `Accept-Patch` (RFC 5789 §3.1) list the types
+ * a client may send; other methods have no such header. What was received goes to the log.
+ */
+export function unsupportedMediaType(method: string, received: string, acceptHeader: string): Verdict {
+  const reason = Object.freeze({ layer: LAYER, code: "unsupported_media_type", detail: `${received} (accepted: ${acceptHeader})` });
+  const header = method === "POST" ? "accept-post" : method === "PATCH" ? "accept-patch" : undefined;
+  if (header === undefined) return Object.freeze({ action: "deny", status: 415, reason });
+  return Object.freeze({ action: "deny", status: 415, reason, headers: Object.freeze({ [header]: acceptHeader }) });
+}
+
 /** 405 with the methods the route accepts, built once per route. */
 export function methodNotAllowed(allowHeader: string): Verdict {
   return Object.freeze({

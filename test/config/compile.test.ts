@@ -61,6 +61,23 @@ test("route limits inherit unset fields from the top level; body view and accoun
   assert.equal(route?.onError, "open");
 });
 
+test("body.content_types: shorthands expanded, names lower-cased, view_bytes optional; a bad media type is an issue at its index", () => {
+  const withBody = (body: string) => MINIMAL.replace("    methods: [GET]\n", `    methods: [POST]\n    body: ${body}\n`);
+  const [route] = loadOk(withBody("{content_types: [json, form, Multipart/Form-Data, application/vnd.api+json, json]}")).config.routes;
+  assert.deepEqual([...(route?.contentTypes ?? [])], ["application/json", "application/x-www-form-urlencoded", "multipart/form-data", "application/vnd.api+json"]);
+  assert.equal(route?.bodyViewBytes, 0, "no view is buffered when none is asked for");
+  assert.equal(loadOk(MINIMAL).config.routes[0]?.contentTypes, undefined, "undeclared: any body type");
+
+  const issues = loadIssues(withBody("{content_types: [json, application/json; charset=utf-8, '*/*', text]}"));
+  const expected = "is not a media type (type/subtype without parameters, e.g. application/json, multipart/form-data; or the shorthands json, form)";
+  assert.deepEqual(summary(issues), [
+    `9:34 routes[0].body.content_types[1]: "application/json; charset=utf-8" ${expected}`,
+    `9:67 routes[0].body.content_types[2]: "*/*" ${expected}`,
+    `9:74 routes[0].body.content_types[3]: "text" ${expected}`,
+  ]);
+  assert.deepEqual(summary(loadIssues(withBody("{content_types: []}"))).length, 1, "an empty list is refused (it would refuse every body)");
+});
+
 test("CORS: wildcard with credentials is refused, origins are normalized, methods default to the route's", () => {
   const cors = (body: string) => MINIMAL.replace("    upstream: api\n", `    upstream: api\n    cors: ${body}\n`);
   const issues = loadIssues(cors('{origins: ["*"], credentials: true}'));

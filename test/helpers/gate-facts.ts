@@ -21,6 +21,7 @@ export function makeRouteConfig(over: Partial<RouteConfig> & Pick<RouteConfig, "
     limits: DEFAULT_LIMITS,
     ip: { allow: undefined, deny: undefined },
     bodyViewBytes: 0,
+    contentTypes: undefined,
     account: undefined,
     ...over,
   };

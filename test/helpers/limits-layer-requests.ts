@@ -47,7 +47,7 @@ export interface RequestSpec {
   readonly form?: string;
 }
 
-/** RequestFacts for a request through `router`. */
+/** RequestFacts for a request through `router`; a body comes with its Content-Type and Content-Length, as a client sends them. */
 export function request(router: Router, spec: RequestSpec): RequestFacts {
   const body = spec.json !== undefined
     ? { contentType: "application/json", bytes: new TextEncoder().encode(JSON.stringify(spec.json)), truncated: false }
@@ -61,8 +61,9 @@ export function request(router: Router, spec: RequestSpec): RequestFacts {
     query: spec.query ?? "",
     clientIp: ip,
     peerIp: ip,
-    headers: spec.headers ?? {},
+    headers: body === undefined ? (spec.headers ?? {}) : { "content-type": body.contentType, ...spec.headers },
     route: router.match(spec.path),
+    contentLength: body?.bytes.length,
     body,
   });
 }

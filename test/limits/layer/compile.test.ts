@@ -60,6 +60,25 @@ describe("compile rate limits", () => {
     assert.match(issues[0] ?? "", /^routes\[0\]\.rate_limits\[0\]\.key\[0\]: body\.email reads the request body, but body\.view_bytes is 0/);
   });
 
+  it("refuses a body field on a route that declares only bodies it cannot read, at the key's and the cost's path", () => {
+    const multipart = (limits: string) => route(limits, "[POST]", "\n    body: { content_types: [multipart/form-data] }").replace("path: /login", "path: /upload");
+    assert.deepEqual(issuesOf(multipart("      - { name: u, limit: 5, window: 1m, key: [ip, body.username], cost: body.size }")), [
+      "routes[0].rate_limits[0].key[1]: body.username cannot be read: route /upload takes only multipart/form-data (body fields are read from JSON or form bodies)",
+      "routes[0].rate_limits[0].cost: body.size cannot be read: route /upload takes only multipart/form-data (body fields are read from JSON or form bodies)",
+    ]);
+    const text = issuesOf(route("      - { name: u, limit: 5, window: 1m, key: [body.email] }", "[POST]", "\n    body: { content_types: [text/plain, application/octet-stream] }"));
+    assert.deepEqual(text, ["routes[0].rate_limits[0].key[0]: body.email cannot be read: route /login takes only text/plain, application/octet-stream (body fields are read from JSON or form bodies)"]);
+  });
+
+  it("accepts a body field on a route that takes JSON, a +json type or a form, and on one that declares nothing", () => {
+    const limit = "      - { name: u, limit: 5, window: 1m, key: [body.username] }";
+    for (const types of ["[json]", "[multipart/form-data, form]", "[application/problem+json]", "[Application/JSON]"]) {
+      const config = configOf(route(limit, "[POST]", `\n    body: { content_types: ${types} }`));
+      assert.equal(config.routes[0]?.bodyViewBytes, 16 * 1024, `${types}: the body view is turned on as for an undeclared route`);
+    }
+    assert.equal(configOf(route(limit)).routes[0]?.contentTypes, undefined);
+  });
+
   it("reports bad algorithm options at their paths", () => {
     const issues = issuesOf(route(`
       - { name: a, algorithm: token_bucket, limit: 5, key: [ip] }
