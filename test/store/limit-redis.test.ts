@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { fixedWindow } from "../../src/limits/spec.ts";
+import { fixedWindow, tokenBucket } from "../../src/limits/spec.ts";
 import { isStoreUnavailable } from "../../src/store/limits.ts";
 import { createRedisLimitStore, type RedisLimitStore } from "../../src/store/redis/limit-store.ts";
 import { runLimitStoreContract, T0 } from "./limit-store-contract.ts";
@@ -50,6 +50,65 @@ describe("redis LimitStore keys", () => {
       }
     } finally {
       admin.disconnect();
+      await store.close();
+    }
+  });
+
+  it("keeps a key's TTL while its expiry does not move, and sets a fresh one when it does", async () => {
+    const store = await create();
+    const admin = new Redis({ lazyConnect: true });
+    await admin.connect();
+    try {
+      const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
+      const now = Date.now();
+      const key = `${run}${stores - 1}:{ttl}:a`;
+      assert.ok(!isStoreUnavailable(await store.admit("ttl", [{ key: "a", spec, cost: 1 }], now)));
+      const first = await admin.pttl(key);
+      assert.ok(first > 0 && first <= 60_000, `fresh key gets its window's TTL: ${first}`);
+      // A shorter TTL set behind the store's back survives an admission in the same window…
+      await admin.pexpire(key, 5_000);
+      const same = await store.admit("ttl", [{ key: "a", spec, cost: 1 }], now);
+      assert.ok(!isStoreUnavailable(same) && same.allowed && same.items[0]!.remaining === 3);
+      const kept = await admin.pttl(key);
+      assert.ok(kept > 0 && kept <= 5_000, `same window: TTL kept, got ${kept}`);
+      // …and is replaced when the key is taken by a limit whose expiry differs.
+      const bucket = tokenBucket({ capacity: 10, refillPerSecond: 1 });
+      assert.ok(!isStoreUnavailable(await store.admit("ttl", [{ key: "a", spec: bucket, cost: 4 }], now)));
+      const moved = await admin.pttl(key);
+      assert.ok(moved > 3_000 && moved <= 4_000, `expiry moved: TTL set anew, got ${moved}`);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  it("reads a state in the earlier text format as empty, never misparsed", async () => {
+    const store = await create();
+    const admin = new Redis({ lazyConnect: true });
+    await admin.connect();
+    try {
+      const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
+      const now = Date.now();
+      const start = now - (now % 60_000);
+      await admin.set(`${run}${stores - 1}:{old}:a`, `fw|${start},5`, "PX", 60_000);
+      const result = await store.admit("old", [{ key: "a", spec, cost: 1 }], now);
+      assert.ok(!isStoreUnavailable(result) && result.allowed && result.items[0]!.remaining === 4);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  it("admits exactly the limit among admissions sent in the same event-loop turn", async () => {
+    const store = await create();
+    try {
+      const spec = fixedWindow({ limit: 100, windowMs: 60_000 });
+      const now = Date.now();
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) =>
+        store.admit("turn", [{ key: "shared", spec, cost: 1 }, { key: `own:${i % 7}`, spec, cost: 1 }], now)));
+      assert.ok(results.every((r) => !isStoreUnavailable(r)));
+      assert.equal(results.filter((r) => !isStoreUnavailable(r) && r.allowed).length, 100);
+    } finally {
       await store.close();
     }
   });

@@ -6,8 +6,8 @@
 
 import type { LimitSpec } from "../../limits/types.ts";
 
-/** Kind codes understood by the script. */
-function params(spec: LimitSpec, now: number): [string, string, string, string, string] {
+/** Kind codes understood by the script, and the spec's 4 parameters. */
+function params(spec: LimitSpec, now: number): readonly string[] {
   switch (spec.kind) {
     case "fixed_window": return ["fw", String(spec.limit), String(spec.windowMs), "0", "0"];
     case "sliding_window": return ["sw", String(spec.limit), String(spec.bucketMs), String(spec.buckets), String(spec.cap)];
@@ -25,10 +25,28 @@ function params(spec: LimitSpec, now: number): [string, string, string, string, 
   }
 }
 
+/**
+ * The 5 parameter slots of every spec but calendars, formatted once: specs are frozen objects
+ * made at construction (one per rule and tier), so the hot path only looks them up.
+ */
+const formatted = new WeakMap<LimitSpec, readonly string[]>();
+const NONE: readonly string[] = ["fw", "0", "1", "0", "0"];
+
+function slotsOf(spec: LimitSpec | undefined, now: number): readonly string[] {
+  if (spec === undefined) return NONE;
+  if (spec.kind === "calendar") return params(spec, now);
+  let slots = formatted.get(spec);
+  if (slots === undefined) {
+    slots = params(spec, now);
+    formatted.set(spec, slots);
+  }
+  return slots;
+}
+
 /** Appends one item's 8 slots to `argv`. */
 export function pushItem(argv: string[], spec: LimitSpec | undefined, now: number, cost: number, flag: string, lease: string): void {
-  const [kind, p1, p2, p3, p4] = spec === undefined ? ["fw", "0", "1", "0", "0"] : params(spec, now);
-  argv.push(kind, p1, p2, p3, p4, String(cost), flag, lease);
+  const slots = slotsOf(spec, now);
+  argv.push(slots[0]!, slots[1]!, slots[2]!, slots[3]!, slots[4]!, cost === 1 ? "1" : String(cost), flag, lease);
 }
 
 /**
@@ -40,7 +58,12 @@ export function hashTag(group: string): string {
   return `{${escaped === "" ? "_" : escaped}}`;
 }
 
+/** What every Redis key of `group` starts with: `<prefix>{<group>}:`. */
+export function groupPrefix(prefix: string, group: string): string {
+  return `${prefix}${hashTag(group)}:`;
+}
+
 /** The Redis key of `key` in `group`. */
 export function redisKey(prefix: string, group: string, key: string): string {
-  return `${prefix}${hashTag(group)}:${key}`;
+  return groupPrefix(prefix, group) + key;
 }

@@ -12,25 +12,25 @@
  * Cost per call matters (every admission runs it, and on a small machine Redis shares the CPU
  * with the gateway), hence:
  * - Counter states (fixed window, calendar, sliding window, token bucket, GCRA) are stored as
- *   one tag byte followed by little-endian doubles (struct.pack): exact like the "%.17g" text
- *   they replace, without string.format or pattern splitting. The tag bytes (1-5) can never
- *   begin a text state, so a state written by an older script reads as empty, never misparsed.
+ *   one tag byte (1 fw, 2 cal, 3 sw, 4 tb, 5 gcra), the key's expiry, then the algorithm's
+ *   numbers, all little-endian doubles (struct.pack): exact like the "%.17g" text they
+ *   replace, without string.format or pattern splitting. A tag byte can never begin a text
+ *   state, so a state of another kind or of an older script reads as empty, never misparsed.
  * - Entry lists (sliding log, concurrency, holds) stay "<kind>|<entries>" text: they are for
  *   small limits, and their helpers are only built when such an item is seen.
- * - All keys are read with one MGET; only admitted items that consume are written (SET … PX).
- * - Closures are few: Redis runs the script body on every call, creating each local function.
+ * - All keys are read with one MGET; only admitted items that consume are written, with
+ *   KEEPTTL when the expiry did not move (a window's end), else PX (a Lua number handed to
+ *   redis.call costs a sprintf).
+ * - Redis runs the script body on every call, creating each local function then: chunk-level
+ *   locals captured as upvalues make that costly, so library functions are not cached in
+ *   locals and the rarely needed helpers are built on first use.
  */
 
 export const LIMIT_SCRIPT = String.raw`
-local call, tonumber, floor, ceil, max, min = redis.call, tonumber, math.floor, math.ceil, math.max, math.min
-local pack, sunpack, byte = struct.pack, struct.unpack, string.byte
-
--- binary counter states: one tag byte, then doubles
-local FW, CAL, SW, TB, GCRA = 1, 2, 3, 4, 5
-local TAG = { "\1", "\2", "\3", "\4", "\5" }
--- whether raw (a stored value, false when none) is a state of this tag with exactly n doubles
+-- whether raw (a stored value, false when none) is a counter state of this tag with n numbers
+-- after its expiry; they are read from offset 10
 local function is_state(raw, tag, n)
-  return raw and #raw == 1 + 8 * n and byte(raw, 1) == tag
+  return raw and #raw == 9 + 8 * n and string.byte(raw, 1) == tag
 end
 
 -- fixed window and calendar share this core (fixed-window.ts admitWindow)
@@ -40,9 +40,9 @@ local function window_admit(limit, start, finish, count0, start0, cost, now)
     if start0 > start then finish = finish + (start0 - start); start = start0 end
     count = count0
   end
-  local reset = max(0, finish - now)
+  local reset = math.max(0, finish - now)
   if count + cost <= limit then return true, limit - count - cost, reset, 0, start, count + cost end
-  return false, max(0, limit - count), reset, reset, start, count
+  return false, math.max(0, limit - count), reset, reset, start, count
 end
 
 -- sliding window (sliding-window.ts); a view is (start, counts[1..B+1] newest first)
@@ -69,12 +69,12 @@ local function sw_measure(B, b, vstart, counts, now)
   local newest = 0
   for i = 1, B do newest = newest + counts[i] end
   local oldest = counts[B + 1]
-  local into = min(b, max(0, now - vstart))
+  local into = math.min(b, math.max(0, now - vstart))
   return newest + (oldest * (b - into)) / b, newest + oldest
 end
 local function sw_reset(B, b, vstart, counts, now)
   for i = 1, #counts do
-    if counts[i] > 0 then return max(0, vstart - (i - 1) * b + (B + 1) * b - now) end
+    if counts[i] > 0 then return math.max(0, vstart - (i - 1) * b + (B + 1) * b - now) end
   end
   return 0
 end
@@ -84,15 +84,15 @@ local function sw_next(limit, b, B, cap, vstart, counts, cost, now)
   for j = 0, B + 1 do
     local start = vstart + j * b
     local astart, ahead = sw_shift(B, b, vstart, counts, start)
-    local at = max(now, start)
+    local at = math.max(now, start)
     local w, r = sw_measure(B, b, astart, ahead, at)
     if r + cost <= cap then
       if fits(w, r) then return at end
       local oldest = ahead[B + 1]
       local newest = r - oldest
       if newest + cost <= limit then
-        local t = start + ceil(b - ((limit - cost - newest) * b) / oldest)
-        t = max(t, at)
+        local t = start + math.ceil(b - ((limit - cost - newest) * b) / oldest)
+        t = math.max(t, at)
         while t < start + b do
           local w2, r2 = sw_measure(B, b, astart, ahead, t)
           if fits(w2, r2) then break end
@@ -104,8 +104,8 @@ local function sw_next(limit, b, B, cap, vstart, counts, cost, now)
   end
   return now + sw_reset(B, b, vstart, counts, now)
 end
-local function sw_encode(vstart, counts)
-  return TAG[SW] .. pack("<d" .. string.rep("d", #counts), vstart, unpack(counts))
+local function sw_encode(expires, vstart, counts)
+  return struct.pack("<Bdd" .. string.rep("d", #counts), 3, expires, vstart, unpack(counts))
 end
 
 -- entry lists (sliding log, concurrency, holds): "<kind>|" text of entries ordered by time
@@ -159,7 +159,7 @@ local function lists()
   end
   function L.last(list, col, now)
     if #list == 0 then return 0 end
-    return max(0, tonumber(list[#list][col]) - now)
+    return math.max(0, tonumber(list[#list][col]) - now)
   end
   -- until enough of the oldest entries lapse for amount to fit (sliding-log.ts / concurrency.ts)
   function L.retry(list, tcol, wcol, used, amount, limit, shift, now, fallback)
@@ -167,7 +167,7 @@ local function lists()
     local freed = 0
     for i = 1, #list do
       freed = freed + tonumber(list[i][wcol])
-      if used - freed + amount <= limit then return max(1, tonumber(list[i][tcol]) + shift - now) end
+      if used - freed + amount <= limit then return math.max(1, tonumber(list[i][tcol]) + shift - now) end
     end
     return fallback
   end
@@ -177,9 +177,9 @@ end
 
 local function tb_state(raw, cap, rate, now)
   local tokens, at = cap, now
-  if is_state(raw, TB, 2) then
-    tokens, at = sunpack("<dd", raw, 2)
-    if now > at then tokens = min(cap, tokens + (now - at) * rate); at = now end
+  if is_state(raw, 4, 2) then
+    tokens, at = struct.unpack("<dd", raw, 10)
+    if now > at then tokens = math.min(cap, tokens + (now - at) * rate); at = now end
   end
   return tokens, at
 end
@@ -190,23 +190,23 @@ local function admit_one(kind, p1, p2, p3, p4, cost, raw, now, lease)
     local start, finish, start0, count0, fin0
     if kind == "fw" then
       start = now - (now % p2); finish = start + p2
-      if is_state(raw, FW, 2) then start0, count0 = sunpack("<dd", raw, 2) end
+      if is_state(raw, 1, 2) then start0, count0 = struct.unpack("<dd", raw, 10) end
     else
       start = p2; finish = p3
-      if is_state(raw, CAL, 3) then start0, fin0, count0 = sunpack("<ddd", raw, 2) end
+      if is_state(raw, 2, 3) then start0, fin0, count0 = struct.unpack("<ddd", raw, 10) end
       if start0 ~= nil and start0 > start then finish = fin0 - (start0 - start) end
     end
     local ok, rem, reset, retry, ns, nc = window_admit(p1, start, finish, count0, start0, cost, now)
-    if kind == "fw" then return ok, rem, reset, retry, TAG[FW] .. pack("<dd", ns, nc), ns + p2 end
+    if kind == "fw" then return ok, rem, reset, retry, struct.pack("<Bddd", 1, ns + p2, ns, nc), ns + p2 end
     local fin = start0 ~= nil and start0 > start and fin0 or p3
-    reset = max(0, fin - now)
+    reset = math.max(0, fin - now)
     if ok then retry = 0 else retry = reset end
-    return ok, rem, reset, retry, TAG[CAL] .. pack("<ddd", ns, fin, nc), fin
+    return ok, rem, reset, retry, struct.pack("<Bdddd", 2, fin, ns, fin, nc), fin
   elseif kind == "sw" then
     local limit, b, B, cap = p1, p2, p3, p4
     local counts, vstart
-    if is_state(raw, SW, B + 2) then
-      counts = { sunpack("<d" .. string.rep("d", B + 1), raw, 2) }
+    if is_state(raw, 3, B + 2) then
+      counts = { struct.unpack("<d" .. string.rep("d", B + 1), raw, 10) }
       vstart = table.remove(counts, 1)
       counts[B + 2] = nil -- struct.unpack's trailing next position
     end
@@ -216,41 +216,41 @@ local function admit_one(kind, p1, p2, p3, p4, cost, raw, now, lease)
     if w + cost <= limit and r + cost <= cap then
       -- counts is this call's own table (freshly unpacked or shifted): safe to change in place
       counts[1] = counts[1] + cost
-      local rem = floor(max(0, min(limit - w - cost, cap - r - cost)))
-      return true, rem, sw_reset(B, b, vstart, counts, now), 0, sw_encode(vstart, counts), expires
+      local rem = math.floor(math.max(0, math.min(limit - w - cost, cap - r - cost)))
+      return true, rem, sw_reset(B, b, vstart, counts, now), 0, sw_encode(expires, vstart, counts), expires
     end
-    local rem = floor(max(0, min(limit - w, cap - r)))
+    local rem = math.floor(math.max(0, math.min(limit - w, cap - r)))
     local reset = sw_reset(B, b, vstart, counts, now)
     local retry = reset
-    if cost <= limit then retry = max(1, sw_next(limit, b, B, cap, vstart, counts, cost, now) - now) end
-    return false, rem, reset, retry, sw_encode(vstart, counts), expires
+    if cost <= limit then retry = math.max(1, sw_next(limit, b, B, cap, vstart, counts, cost, now) - now) end
+    return false, rem, reset, retry, sw_encode(expires, vstart, counts), expires
   elseif kind == "tb" then
     local cap, rate = p1, p2
     local tokens, at = tb_state(raw, cap, rate, now)
     if tokens >= cost then
       local left = tokens - cost
-      local full = max(0, ceil((cap - left) / rate))
-      return true, floor(left), full, 0, TAG[TB] .. pack("<dd", left, at), at + full
+      local full = math.max(0, math.ceil((cap - left) / rate))
+      return true, math.floor(left), full, 0, struct.pack("<Bddd", 4, at + full, left, at), at + full
     end
-    local full = max(0, ceil((cap - tokens) / rate))
+    local full = math.max(0, math.ceil((cap - tokens) / rate))
     local retry = full
-    if cost <= cap then retry = max(1, ceil((cost - tokens) / rate)) end
-    return false, max(0, floor(tokens)), full, retry, TAG[TB] .. pack("<dd", tokens, at), at + full
+    if cost <= cap then retry = math.max(1, math.ceil((cost - tokens) / rate)) end
+    return false, math.max(0, math.floor(tokens)), full, retry, struct.pack("<Bddd", 4, at + full, tokens, at), at + full
   elseif kind == "gcra" then
     local emission, tolerance, burst = p1, p2, p3
     local tat = now
-    if is_state(raw, GCRA, 1) then
-      local stored = sunpack("<d", raw, 2)
+    if is_state(raw, 5, 1) then
+      local stored = struct.unpack("<d", raw, 10)
       if stored >= now then tat = stored end
     end
     local nxt = tat + emission * cost
     if nxt - now <= tolerance then
-      return true, max(0, floor((tolerance - (nxt - now)) / emission)), ceil(nxt - now), 0, TAG[GCRA] .. pack("<d", nxt), ceil(nxt)
+      return true, math.max(0, math.floor((tolerance - (nxt - now)) / emission)), math.ceil(nxt - now), 0, struct.pack("<Bdd", 5, math.ceil(nxt), nxt), math.ceil(nxt)
     end
-    local reset = ceil(tat - now)
+    local reset = math.ceil(tat - now)
     local retry = reset
-    if cost <= burst then retry = max(1, ceil(nxt - now - tolerance)) end
-    return false, max(0, floor((tolerance - (tat - now)) / emission)), reset, retry, TAG[GCRA] .. pack("<d", tat), ceil(tat)
+    if cost <= burst then retry = math.max(1, math.ceil(nxt - now - tolerance)) end
+    return false, math.max(0, math.floor((tolerance - (tat - now)) / emission)), reset, retry, struct.pack("<Bdd", 5, math.ceil(tat), tat), math.ceil(tat)
   elseif kind == "log" then
     local L = lists()
     local limit, w = p1, p2
@@ -262,7 +262,7 @@ local function admit_one(kind, p1, p2, p3, p4, cost, raw, now, lease)
       return true, limit - used - cost, reset, 0, L.encode(kind, list), now + reset
     end
     local reset = L.last(list, 1, now - w)
-    return false, max(0, limit - used), reset, L.retry(list, 1, 2, used, cost, limit, w, now, reset), L.encode(kind, list), now + reset
+    return false, math.max(0, limit - used), reset, L.retry(list, 1, 2, used, cost, limit, w, now, reset), L.encode(kind, list), now + reset
   elseif kind == "cc" or kind == "hold" then
     -- concurrency entries: id:expires:weight; holds entries: expires:amount
     local L = lists()
@@ -278,20 +278,27 @@ local function admit_one(kind, p1, p2, p3, p4, cost, raw, now, lease)
       return true, limit - used - cost, reset, 0, L.encode(kind, list), now + reset
     end
     local reset = L.last(list, tcol, now)
-    return false, max(0, limit - used), reset, L.retry(list, tcol, wcol, used, cost, limit, 0, now, reset), L.encode(kind, list), now + reset
+    return false, math.max(0, limit - used), reset, L.retry(list, tcol, wcol, used, cost, limit, 0, now, reset), L.encode(kind, list), now + reset
   end
   return redis.error_reply("unknown limit kind " .. tostring(kind))
 end
 
--- an empty state (an emptied list) or one already expired is deleted
-local function store(key, state, expires, now)
-  if expires <= now or state == "" then call("DEL", key)
-  else call("SET", key, state, "PX", max(1, ceil(expires - now))) end
+-- writes state, read as raw: an empty state (an emptied list) or one already expired is
+-- deleted; a counter state whose tag and expiry are unchanged keeps the key's TTL (raw was
+-- written with it by this script, and the old and new expiry are the same instant)
+local function store(key, state, expires, now, raw)
+  if expires <= now or state == "" then redis.call("DEL", key)
+  elseif raw and string.byte(state, 1) <= 5 and #raw > 9 and string.sub(raw, 1, 9) == string.sub(state, 1, 9) then
+    redis.call("SET", key, state, "KEEPTTL")
+  else redis.call("SET", key, state, "PX", math.max(1, math.ceil(expires - now))) end
 end
 
 local mode, now, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
--- p3 and p4 are "0" for most kinds: skip their conversion
-local function num(s) if s == "0" then return 0 end return tonumber(s) end
+-- p3, p4 and the cost are mostly "0" or "1": skip their conversion (tonumber runs strtod)
+local function num(s)
+  if s == "0" then return 0 elseif s == "1" then return 1 end
+  return tonumber(s)
+end
 
 if mode == "settle" then
   -- after-response accounting: add (charge), release (concurrency), lower (holds), reset
@@ -300,18 +307,19 @@ if mode == "settle" then
     local key, kind, op = KEYS[i], ARGV[b + 1], ARGV[b + 7]
     local p1, p2, p3, p4 = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), num(ARGV[b + 4]), num(ARGV[b + 5])
     local amount, lease = tonumber(ARGV[b + 6]), ARGV[b + 8]
-    if op == "reset" then call("DEL", key)
+    if op == "reset" then redis.call("DEL", key)
     else
-      local raw = call("GET", key)
+      local raw = redis.call("GET", key)
       if op == "add" and kind == "hold" then
         local L = lists()
         local list = L.live(L.parse(raw, kind), 1, now)
         if amount > 0 then L.insert(list, 1, { L.fmt(now + p2), L.fmt(amount) }) end
-        store(key, L.encode(kind, list), now + L.last(list, 1, now), now)
+        store(key, L.encode(kind, list), now + L.last(list, 1, now), now, raw)
       elseif op == "add" and kind == "tb" then
         local tokens, at = tb_state(raw, p1, p2, now)
         tokens = tokens - amount
-        store(key, TAG[TB] .. pack("<dd", tokens, at), at + max(0, ceil((p1 - tokens) / p2)), now)
+        local expires = at + math.max(0, math.ceil((p1 - tokens) / p2))
+        store(key, struct.pack("<Bddd", 4, expires, tokens, at), expires, now, raw)
       elseif op == "add" and kind ~= "cc" then
         -- charging = admitting against an unbounded limit, keeping the algorithm's own bookkeeping
         local huge = 1e300
@@ -319,14 +327,14 @@ if mode == "settle" then
         elseif kind == "sw" then p1 = huge; p4 = huge
         elseif kind == "gcra" then p2 = huge end
         local _, _, _, _, ns, expires = admit_one(kind, p1, p2, p3, p4, amount, raw, now, "")
-        store(key, ns, expires, now)
+        store(key, ns, expires, now, raw)
       elseif op == "release" and kind == "cc" then
         local L = lists()
         local list = L.live(L.parse(raw, kind), 2, now)
         for j = 1, #list do
           if list[j][1] == lease then table.remove(list, j); break end
         end
-        store(key, L.encode(kind, list), now + L.last(list, 2, now), now)
+        store(key, L.encode(kind, list), now + L.last(list, 2, now), now, raw)
       elseif op == "lower" and kind == "hold" then
         local L = lists()
         local list = L.live(L.parse(raw, kind), 1, now)
@@ -334,46 +342,53 @@ if mode == "settle" then
         while left > 0 and #list > 0 do
           local last = list[#list]
           local have = tonumber(last[2])
-          local take = min(left, have)
+          local take = math.min(left, have)
           left = left - take
           if take == have then table.remove(list) else last[2] = L.fmt(have - take) end
         end
-        store(key, L.encode(kind, list), now + L.last(list, 1, now), now)
+        store(key, L.encode(kind, list), now + L.last(list, 1, now), now, raw)
       end
     end
   end
   return n
 end
 
--- admit: every key read at once; a key named twice sees the state its earlier item left
-local raws = call("MGET", unpack(KEYS))
-local reply = { 1, -1 }
-local pending = {}
-local writes = {}
+-- admit: every key read at once. Tables are presized for 3 items by their constructors:
+-- growing a table rehashes it, which costs more than the algorithms themselves.
+local raws = redis.call("MGET", unpack(KEYS))
+local reply = { 1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+-- per item: the state it leaves (false when it consumes nothing), its expiry, the state it read
+local written = { false, 0, false, false, 0, false, false, 0, false }
 for i = 1, n do
   local b = 3 + (i - 1) * 8
-  local key, kind, flag = KEYS[i], ARGV[b + 1], ARGV[b + 7]
-  local raw = pending[key]
-  if raw == nil then raw = raws[i] end
-  local ok, rem, reset, retry, ns, expires = admit_one(kind, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
-    num(ARGV[b + 4]), num(ARGV[b + 5]), tonumber(ARGV[b + 6]), raw, now, ARGV[b + 8])
-  if ok then
-    if flag ~= "later" then
-      pending[key] = ns
-      local w = #writes
-      writes[w + 1] = key; writes[w + 2] = ns; writes[w + 3] = expires
-    end
-  elseif reply[1] == 1 then
-    reply[1] = 0; reply[2] = i - 1
+  local key, kind = KEYS[i], ARGV[b + 1]
+  local raw = raws[i]
+  -- a key named twice sees the state its latest consuming item left
+  for j = i - 1, 1, -1 do
+    if KEYS[j] == key and written[3 * j - 2] then raw = written[3 * j - 2]; break end
   end
-  local r = #reply
+  local ok, rem, reset, retry, ns, expires = admit_one(kind, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
+    num(ARGV[b + 4]), num(ARGV[b + 5]), num(ARGV[b + 6]), raw, now, ARGV[b + 8])
+  local w = 3 * i - 2
+  if ok and ARGV[b + 7] ~= "later" then
+    written[w] = ns; written[w + 1] = expires; written[w + 2] = raw
+  else
+    written[w] = false
+    if not ok and reply[1] == 1 then reply[1] = 0; reply[2] = i - 1 end
+  end
+  local r = 2 + 4 * (i - 1)
   reply[r + 1] = ok and 1 or 0
   reply[r + 2] = rem
   reply[r + 3] = reset
   reply[r + 4] = retry
 end
+-- the reply ends at its first nil: drop the presized slots of absent items
+reply[3 + 4 * n] = nil
 if reply[1] == 1 then
-  for w = 1, #writes, 3 do store(writes[w], writes[w + 1], writes[w + 2], now) end
+  for i = 1, n do
+    local w = 3 * i - 2
+    if written[w] then store(KEYS[i], written[w], written[w + 1], now, written[w + 2]) end
+  end
 end
 return reply
 `;

@@ -26,7 +26,7 @@ import {
   admissionCost, settleAmount, storeUnavailable, type Admission, type AdmitResult, type ItemOutcome, type LimitItem, type LimitStore,
   type SettleOp, type SettleResult, type StoreUnavailable,
 } from "../limits.ts";
-import { pushItem, redisKey } from "./limit-args.ts";
+import { groupPrefix, pushItem } from "./limit-args.ts";
 import { LIMIT_SCRIPT } from "./limit-script.ts";
 
 export interface RedisNode { readonly host: string; readonly port: number }
@@ -59,6 +59,7 @@ export interface RedisLimitStore extends LimitStore {
 }
 
 const SHA = createHash("sha1").update(LIMIT_SCRIPT).digest("hex");
+const MAX_CACHED_GROUPS = 1024;
 
 /** Exponential backoff with jitter, so instances that lost Redis together do not return together. */
 function backoff(maxMs: number): (times: number) => number {
@@ -77,6 +78,10 @@ class RedisStore implements RedisLimitStore {
   #leaseSeq = 0;
   #lastError = "";
   #closed = false;
+  /** `<prefix>{<group>}:` by group: groups are a route's limit group, a small set. */
+  readonly #groupPrefixes = new Map<string, string>();
+  /** Whether the socket is corked until the end of this event-loop turn. */
+  #corked = false;
 
   constructor(options: RedisLimitStoreOptions) {
     this.#prefix = options.keyPrefix ?? "rampart:limit:";
@@ -123,9 +128,10 @@ class RedisStore implements RedisLimitStore {
     const keys = new Array<string>(n);
     const argv = ["admit", String(now), String(n)];
     const leases = new Array<string | undefined>(n);
+    const keyPrefix = this.#keyPrefix(group);
     for (let i = 0; i < n; i++) {
       const item = items[i]!;
-      keys[i] = redisKey(this.#prefix, group, item.key);
+      keys[i] = keyPrefix + item.key;
       const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : undefined;
       leases[i] = lease;
       pushItem(argv, item.spec, now, admissionCost(item.cost), item.charge ?? "now", lease ?? "");
@@ -153,8 +159,9 @@ class RedisStore implements RedisLimitStore {
     if (ops.length === 0) return undefined;
     const keys: string[] = [];
     const argv = ["settle", String(now), String(ops.length)];
+    const keyPrefix = this.#keyPrefix(group);
     for (const op of ops) {
-      keys.push(redisKey(this.#prefix, group, op.key));
+      keys.push(keyPrefix + op.key);
       switch (op.op) {
         case "reset": pushItem(argv, undefined, now, 0, "reset", ""); break;
         case "release": pushItem(argv, op.spec, now, 0, "release", op.lease); break;
@@ -178,11 +185,41 @@ class RedisStore implements RedisLimitStore {
     this.#client.disconnect();
   }
 
+  /** The prefix of every key of `group`, escaped once. */
+  #keyPrefix(group: string): string {
+    let prefix = this.#groupPrefixes.get(group);
+    if (prefix === undefined) {
+      // A caller inventing groups per request must not grow this without bound.
+      if (this.#groupPrefixes.size >= MAX_CACHED_GROUPS) this.#groupPrefixes.clear();
+      prefix = groupPrefix(this.#prefix, group);
+      this.#groupPrefixes.set(group, prefix);
+    }
+    return prefix;
+  }
+
+  /**
+   * Holds this turn's writes back until the event loop has run every callback of this turn:
+   * the admissions of all requests read together then leave in one write (one syscall here
+   * and one read in Redis) instead of one each. No wait is added: setImmediate runs before
+   * the loop next blocks. A single server only (a cluster writes to one socket per shard).
+   */
+  #corkTurn(): void {
+    if (this.#corked || !(this.#client instanceof Redis)) return;
+    const stream = this.#client.stream;
+    stream.cork();
+    this.#corked = true;
+    setImmediate(() => {
+      this.#corked = false;
+      stream.uncork();
+    });
+  }
+
   /** One script call, bounded; any failure becomes a StoreUnavailable. */
   async #run(what: string, keys: string[], argv: string[]): Promise<unknown[] | number | StoreUnavailable> {
     if (this.#client.status !== "ready") {
       return storeUnavailable(`redis ${what}: not connected (${this.#client.status}${this.#lastError ? `: ${this.#lastError}` : ""})`);
     }
+    this.#corkTurn();
     return this.#bounded(what, this.#evalsha(keys, argv), this.#timeoutMs);
   }
 
