@@ -158,21 +158,9 @@ export function createMemoryControls(options: MemoryControlsOptions = {}): Contr
     },
 
     async addBlock(input: NewBlock): Promise<Block> {
-      const value = normalizeBlockValue(input.kind, input.value);
-      if (value === undefined) throw new InvalidBlockError(input.kind, input.value, `"${input.value}" is not a valid ${input.kind} to block`);
-      if (input.ttlMs !== undefined && !(Number.isFinite(input.ttlMs) && input.ttlMs > 0)) {
-        throw new InvalidBlockError(input.kind, input.value, `ttlMs must be a positive number of milliseconds, got ${input.ttlMs}`);
-      }
       const now = clock();
-      const block: Block = Object.freeze({
-        kind: input.kind,
-        value,
-        reason: input.reason,
-        author: input.author,
-        source: input.source,
-        createdAt: now,
-        expiresAt: input.ttlMs === undefined ? undefined : now + input.ttlMs,
-      });
+      const block = prepareBlock(input, now);
+      const value = block.value;
       const id = `${block.kind}\u0000${value}`;
       const previous = all.get(id);
       let prefixChanged = previous === undefined ? makeRoom(now) : unindex(previous);
@@ -203,4 +191,25 @@ export function createMemoryControls(options: MemoryControlsOptions = {}): Contr
       return list;
     },
   };
+}
+
+/**
+ * Checks and normalizes a new block, as every Controls store must before storing it: the value
+ * in the one spelling lookups match on, a positive TTL, frozen. Throws InvalidBlockError.
+ */
+export function prepareBlock(input: NewBlock, now: number): Block {
+  const value = normalizeBlockValue(input.kind, input.value);
+  if (value === undefined) throw new InvalidBlockError(input.kind, input.value, `"${input.value}" is not a valid ${input.kind} to block`);
+  if (input.ttlMs !== undefined && !(Number.isFinite(input.ttlMs) && input.ttlMs > 0)) {
+    throw new InvalidBlockError(input.kind, input.value, `ttlMs must be a positive number of milliseconds, got ${input.ttlMs}`);
+  }
+  return Object.freeze({
+    kind: input.kind,
+    value,
+    reason: input.reason,
+    author: input.author,
+    source: input.source,
+    createdAt: now,
+    expiresAt: input.ttlMs === undefined ? undefined : now + input.ttlMs,
+  });
 }

@@ -8,7 +8,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import type { Block, BlockKind, BlockQuery, Controls, NewBlock } from "../../engine/index.ts";
 import type { ControlsAudit, ControlsAuditEntry } from "../audit.ts";
-import { createMemoryControls, InvalidBlockError, normalizeBlockValue } from "../memory/controls.ts";
+import { createMemoryControls, normalizeBlockValue, prepareBlock } from "../memory/controls.ts";
 import { blockField, decodeAudit, decodeBlock, decodeMessage, encodeAddAudit, encodeBlock, type ControlsMessage } from "./controls-codec.ts";
 import { ADD_SCRIPT, LOAD_SCRIPT, REMOVE_SCRIPT } from "./controls-script.ts";
 import { createReplica, type Replica } from "./controls-replica.ts";
@@ -250,16 +250,9 @@ export function createRedisControls(options: RedisControlsOptions = {}): RedisCo
     listBlocks: (now: number) => replica.current().listBlocks(now),
 
     async addBlock(input: NewBlock): Promise<Block> {
-      const value = normalizeBlockValue(input.kind, input.value);
-      if (value === undefined) throw new InvalidBlockError(input.kind, input.value, `"${input.value}" is not a valid ${input.kind} to block`);
-      if (input.ttlMs !== undefined && !(Number.isFinite(input.ttlMs) && input.ttlMs > 0)) {
-        throw new InvalidBlockError(input.kind, input.value, `ttlMs must be a positive number of milliseconds, got ${input.ttlMs}`);
-      }
       const now = clock();
-      const block: Block = Object.freeze({
-        kind: input.kind, value, reason: input.reason, author: input.author, source: input.source,
-        createdAt: now, expiresAt: input.ttlMs === undefined ? undefined : now + input.ttlMs,
-      });
+      const block = prepareBlock(input, now);
+      const value = block.value;
       const seq = await run("block", ADD_SCRIPT, [
         String(now), blockField(block.kind, value), encodeBlock(block), block.expiresAt === undefined ? "" : String(block.expiresAt),
         String(now), encodeAddAudit(block, input.ttlMs), auditMax, String(maxEntries), channel,
