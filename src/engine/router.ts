@@ -124,6 +124,8 @@ function walk(node: Node, segments: string[], i: number, params: Record<string, 
 }
 
 function safeDecode(segment: string): string {
+  // Nothing to decode without a `%` (the usual id or slug): skip the call and its try.
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -10,6 +10,7 @@ import { NO_ROUTE_LABEL } from "../monitor/metrics.ts";
 import { accountOf } from "./account.ts";
 import { problemBody, sendProblem } from "./problem.ts";
 import type { Generation, ListenerState, Runtime } from "./runtime.ts";
+import type { ForwardSink } from "./upstream/forward.ts";
 import type { ForwardResult } from "./upstream/index.ts";
 
 /** A request the gateway answered itself (no pipeline decision), e.g. a CORS preflight. */
@@ -21,7 +22,7 @@ export interface GatewayVerdict {
 const NO_REASONS: readonly Reason[] = Object.freeze([]);
 const NO_ERRORS: Decision["errors"] = Object.freeze([]);
 
-export class Exchange {
+export class Exchange implements ForwardSink {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly runtime: Runtime;
@@ -35,6 +36,8 @@ export class Exchange {
   /** Response headers every answer of this request carries (CORS, HSTS). */
   answerHeaders: Readonly<Record<string, string>> | undefined;
   ctx: LayerContext | undefined;
+  /** The pipeline's decision, once the request is forwarded. */
+  decision: Decision | undefined;
   private finished = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, runtime: Runtime, generation: Generation, listener: ListenerState, startedAt: number) {
@@ -48,6 +51,12 @@ export class Exchange {
     this.bodyPrefix = undefined;
     this.answerHeaders = listener.hstsHeaders;
     this.ctx = undefined;
+    this.decision = undefined;
+  }
+
+  /** The upstream's answer is finished or abandoned (forwardTo's sink). */
+  forwarded(result: ForwardResult): void {
+    this.finish(this.decision as Decision, result.status, result);
   }
 
   /** Answers with a problem and ends the exchange. Reasons reach the body only in debug mode. */

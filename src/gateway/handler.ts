@@ -12,7 +12,7 @@ import { hasBody, readBodyView, type ReadBody } from "./body-view.ts";
 import { Exchange, gatewayVerdict, mergeHeaders } from "./exchange.ts";
 import { buildFacts, originOf, pathOf, type Origin } from "./request-facts.ts";
 import type { ListenerState, Runtime } from "./runtime.ts";
-import { forward, type ForwardResult } from "./upstream/index.ts";
+import { forwardTo } from "./upstream/forward.ts";
 
 /** The longest a tarpit holds an answer, whatever a layer asks: a held socket costs memory. */
 const MAX_TARPIT_MS = 30_000;
@@ -141,7 +141,9 @@ function proxy(exchange: Exchange, decision: Decision): void {
   const upstream = route === undefined ? config.defaultUpstream : route.upstream;
   const pool = upstream === undefined ? undefined : generation.pools.get(upstream);
   if (pool === undefined) return exchange.answer(502, undefined, NO_UPSTREAM);
-  forward(req, res, {
+  exchange.decision = decision;
+  // The exchange hears the outcome itself (forwarded()): no promise, no closure per request.
+  forwardTo(req, res, {
     pool,
     clientIp: facts.clientIp,
     forwardedFor: forwardedForChain(facts.peerIp, facts.headers["x-forwarded-for"], config.trustedProxies),
@@ -150,9 +152,7 @@ function proxy(exchange: Exchange, decision: Decision): void {
     extraHeaders: mergeHeaders(decision.headers, exchange.answerHeaders),
     maxBodyBytes: (route === undefined ? config.limits : route.limits).maxBodyBytes,
     requestId: facts.id,
-  })
-    .then((result: ForwardResult) => exchange.finish(decision, result.status, result))
-    .catch((error: unknown) => internalError(exchange, error));
+  }, exchange);
 }
 
 /** Holds the answer for a bounded time, then denies; a client that leaves frees the timer. */

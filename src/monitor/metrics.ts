@@ -1,5 +1,5 @@
 /** Prometheus metrics of the gateway: one private registry per gateway, labelled children cached for the hot path. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from "prom-client";
 import { ACTIONS, type Action } from "../engine/index.ts";
 
 /** Route label of a request that matched no route (no route id can contain `<`). */
@@ -42,7 +42,6 @@ export interface GatewayMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-type HistogramChild = ReturnType<Histogram<string>["labels"]>;
 
 /** One series of the requests counter, counted in a plain number and handed to prom-client at scrape. */
 interface RequestCell {
@@ -52,7 +51,7 @@ interface RequestCell {
 
 /** Everything the hot path touches for one route, found with a single map lookup. */
 interface RouteChildren {
-  readonly upstream: HistogramChild;
+  readonly upstream: HistogramSeries;
   /** Keyed by `actionIndex * 1000 + status`: a number, so a lookup allocates no key string. */
   readonly requests: Map<number, RequestCell>;
 }
@@ -94,24 +93,25 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       this.set(inFlight);
     },
   });
-  const upstreamLatency = new Histogram({
-    name: METRIC_NAMES.upstreamLatency,
-    help: "Time from sending a request upstream to its response headers, by route id, in seconds.",
-    labelNames: ["route"],
-    buckets: [...UPSTREAM_BUCKETS],
-    registers: [registry],
-  });
-  const decisionLatency = new Histogram({
-    name: METRIC_NAMES.decisionLatency,
-    help: "Time the pipeline took to decide a request, in seconds.",
-    buckets: [...DECISION_BUCKETS],
-    registers: [registry],
-  });
+  // The histograms too (PlainHistogram): prom-client's observe() hashes the labels each call.
+  const upstreamLatency = new PlainHistogram(
+    METRIC_NAMES.upstreamLatency,
+    "Time from sending a request upstream to its response headers, by route id, in seconds.",
+    UPSTREAM_BUCKETS,
+    registry,
+  );
+  const decisionLatency = new PlainHistogram(
+    METRIC_NAMES.decisionLatency,
+    "Time the pipeline took to decide a request, in seconds.",
+    DECISION_BUCKETS,
+    registry,
+  );
+  const decisions = decisionLatency.series(undefined);
 
   function childrenOf(route: string): RouteChildren {
     let children = routes.get(route);
     if (children === undefined) {
-      children = { upstream: upstreamLatency.labels(route), requests: new Map() };
+      children = { upstream: upstreamLatency.series({ route }), requests: new Map() };
       routes.set(route, children);
     }
     return children;
@@ -133,12 +133,100 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
         cells.push(cell);
       }
       cell.count++;
-      if (upstreamMs !== undefined) children.upstream.observe(upstreamMs / 1000);
+      if (upstreamMs !== undefined) upstreamLatency.observe(children.upstream, upstreamMs / 1000);
     },
     decisionTook(seconds) {
-      decisionLatency.observe(seconds);
+      decisionLatency.observe(decisions, seconds);
     },
   };
+}
+
+/** One label set of a PlainHistogram: counts per bucket (not cumulative), their sum and total. */
+interface HistogramSeries {
+  readonly labels: Readonly<Record<string, string>> | undefined;
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** One line of a histogram in prom-client's `get()` shape. */
+interface HistogramValue {
+  readonly metricName: string;
+  readonly labels: Readonly<Record<string, string | number>>;
+  readonly value: number;
+}
+
+/** What `get()` answers, as prom-client's metrics do. */
+interface HistogramSnapshot {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "histogram";
+  readonly aggregator: "sum";
+  readonly values: HistogramValue[];
+}
+
+/**
+ * A Prometheus histogram kept in plain numbers and exposed in prom-client's format at scrape:
+ * registered on the registry like any metric, so the text output, JSON and
+ * `getSingleMetric().get()` read the same as prom-client's own Histogram.
+ */
+class PlainHistogram {
+  readonly name: string;
+  readonly help: string;
+  readonly type = "histogram" as const;
+  readonly aggregator = "sum" as const;
+  readonly #bounds: readonly number[];
+  readonly #series: HistogramSeries[] = [];
+
+  constructor(name: string, help: string, bounds: readonly number[], registry: Registry) {
+    this.name = name;
+    this.help = help;
+    this.#bounds = bounds;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** A new series (call once per label set, keep it). */
+  series(labels: Readonly<Record<string, string>> | undefined): HistogramSeries {
+    const series: HistogramSeries = { labels, counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
+    this.#series.push(series);
+    return series;
+  }
+
+  /** Counts `value` in the first bucket whose bound it does not exceed (`le`), or only in +Inf. */
+  observe(series: HistogramSeries, value: number): void {
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > (bounds[i] as number)) i++;
+    if (i < bounds.length) (series.counts[i] as number)++;
+    series.sum += value;
+    series.count++;
+  }
+
+  get(): Promise<HistogramSnapshot> {
+    const values: HistogramValue[] = [];
+    const bucketName = `${this.name}_bucket`;
+    for (const series of this.#series) {
+      // A labelled series appears once observed, as prom-client's labelled children do.
+      if (series.labels !== undefined && series.count === 0) continue;
+      let cumulative = 0;
+      for (let i = 0; i < this.#bounds.length; i++) {
+        cumulative += series.counts[i] as number;
+        values.push({ metricName: bucketName, labels: { le: this.#bounds[i] as number, ...series.labels }, value: cumulative });
+      }
+      values.push({ metricName: bucketName, labels: { le: "+Inf", ...series.labels }, value: series.count });
+      values.push({ metricName: `${this.name}_sum`, labels: { ...series.labels }, value: series.sum });
+      values.push({ metricName: `${this.name}_count`, labels: { ...series.labels }, value: series.count });
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+
+  reset(): void {
+    for (const series of this.#series) {
+      series.counts.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
+  }
 }
 
 /** One cumulative bucket of a histogram: how many observations were ≤ `le` seconds. */

@@ -123,7 +123,7 @@ function toLine(entry: RequestLogEntry): Record<string, unknown> {
     route: entry.route,
     status: entry.status,
     action: entry.action,
-    reasons: entry.reasons.map(reasonCode),
+    reasons: entry.reasons.length === 0 ? NO_REASON_CODES : entry.reasons.map(reasonCode),
     risk: entry.risk,
     latency_ms: round3(entry.latencyMs),
   };
@@ -139,6 +139,9 @@ function toLine(entry: RequestLogEntry): Record<string, unknown> {
   if (entry.target !== undefined) line["target"] = entry.target;
   return line;
 }
+
+/** Most requests have no reason: one shared empty list instead of a new array per line. */
+const NO_REASON_CODES: readonly string[] = Object.freeze([]);
 
 /** `gate.ip_denied`: one string per reason, so a log search is a plain term match. */
 function reasonCode(reason: Reason): string {

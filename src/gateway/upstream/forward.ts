@@ -21,6 +21,11 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 const SLASH = 47;
 
+/** Who hears the outcome of a forwarded request: called exactly once, never with an error. */
+export interface ForwardSink {
+  forwarded(result: ForwardResult): void;
+}
+
 /**
  * Proxies one request: picks a target, strips hop-by-hop headers, sets X-Forwarded-For/-Proto/
  * -Host and Forwarded, streams both bodies, maps failures to 502/504 problem+json, cancels the
@@ -28,22 +33,36 @@ const SLASH = 47;
  * abandoned; never rejects.
  */
 export function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): Promise<ForwardResult> {
+  return new Promise((resolve) => forwardTo(req, res, options, { forwarded: resolve }));
+}
+
+/**
+ * forward() for the gateway's hot path: the outcome goes to `sink` (synchronously when the
+ * request never left), so no promise and no microtask sit between the upstream's last byte and
+ * the request's bookkeeping. Throws only on a bug (the caller's catch answers 500).
+ */
+export function forwardTo(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, sink: ForwardSink): void {
   const pool = options.pool;
   // A pool not made by createUpstreamPools has no targets we could reach.
   const target = pool instanceof BalancedUpstreamPool ? pool.pick() : undefined;
-  if (target === undefined) return answerAlone(res, 502, "no_target", undefined);
+  if (target === undefined) return answerAlone(res, 502, "no_target", undefined, sink);
   const url = req.url ?? "";
   // Origin-form only: absolute-form, "*" and CONNECT have no meaning toward an upstream path.
-  if (url.charCodeAt(0) !== SLASH || req.method === "CONNECT") return answerAlone(res, 400, undefined, undefined);
-  return new Promise((resolve) => {
-    new Exchange(req, res, options, target, resolve).start(url);
-  });
+  if (url.charCodeAt(0) !== SLASH || req.method === "CONNECT") return answerAlone(res, 400, undefined, undefined, sink);
+  new Exchange(req, res, options, target, sink).start(url);
 }
 
-function answerAlone(res: ServerResponse, status: number, error: ForwardResult["error"], target: string | undefined): Promise<ForwardResult> {
+function answerAlone(res: ServerResponse, status: number, error: ForwardResult["error"], target: string | undefined, sink: ForwardSink): void {
   sendProblem(res, status, CLOSE);
-  return Promise.resolve({ status, upstreamMs: undefined, bytesIn: 0, bytesOut: 0, aborted: false, error, target });
+  sink.forwarded({ status, upstreamMs: undefined, bytesIn: 0, bytesOut: 0, aborted: false, error, target });
 }
+
+/** res 'close' of a forwarded request; one function for all (no closure per request), the exchange found on `res`. */
+function onClientClose(this: ServerResponse): void {
+  (this as ServerResponse & { [EXCHANGE]?: Exchange })[EXCHANGE]?.clientClosed();
+}
+
+const EXCHANGE = Symbol("rampart.forwardExchange");
 
 /** One request/response exchange with the upstream; also undici's dispatch handler for it. */
 class Exchange implements Dispatcher.DispatchHandler, RequestHead {
@@ -54,7 +73,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
   readonly #res: ServerResponse;
   readonly #options: ForwardOptions;
   readonly #target: Target;
-  readonly #resolve: (result: ForwardResult) => void;
+  readonly #sink: ForwardSink;
   #controller: Dispatcher.DispatchController | undefined = undefined;
   #settled = false;
   #dispatched = false;
@@ -63,12 +82,14 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
   #bytesIn = 0;
   #bytesOut = 0;
 
-  constructor(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, target: Target, resolve: (result: ForwardResult) => void) {
+  #onDrain: (() => void) | undefined = undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, target: Target, sink: ForwardSink) {
     this.#req = req;
     this.#res = res;
     this.#options = options;
     this.#target = target;
-    this.#resolve = resolve;
+    this.#sink = sink;
   }
 
   start(url: string): void {
@@ -87,7 +108,8 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
       return;
     }
     const hasBody = this.chunked || this.contentLength > 0 || (options.bodyPrefix !== undefined && options.bodyPrefix.byteLength > 0);
-    this.#res.on("close", this.#onClientClose);
+    (this.#res as ServerResponse & { [EXCHANGE]?: Exchange })[EXCHANGE] = this;
+    this.#res.on("close", onClientClose);
     this.#target.inFlight += 1;
     this.#dispatched = true;
     this.#startedAt = performance.now();
@@ -131,16 +153,12 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
   }
 
   /** res 'close' before we settled: the client went away; the upstream request goes too. */
-  readonly #onClientClose = (): void => {
+  clientClosed(): void {
     if (this.#settled) return;
     // Settle before aborting: undici reports the abort back through onResponseError at once.
     this.#settle(true, undefined);
     this.#controller?.abort(new ProxyAbortError("client_gone"));
-  };
-
-  readonly #onDrain = (): void => {
-    this.#controller?.resume();
-  };
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
@@ -169,6 +187,8 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
     if (!this.#res.write(chunk)) {
       // The client reads slower than the upstream sends: stop reading from the upstream.
       controller.pause();
+      // Made on first need: most answers fit the socket's buffer and never wait for 'drain'.
+      this.#onDrain ??= (): void => this.#controller?.resume();
       this.#res.once("drain", this.#onDrain);
     }
   }
@@ -206,7 +226,7 @@ class Exchange implements Dispatcher.DispatchHandler, RequestHead {
     this.#settled = true;
     if (this.#dispatched) this.#target.inFlight -= 1;
     const res = this.#res;
-    this.#resolve({
+    this.#sink.forwarded({
       status: res.headersSent ? res.statusCode : aborted ? CLIENT_CLOSED_REQUEST : res.statusCode,
       upstreamMs: this.#upstreamMs,
       bytesIn: this.#bytesIn,

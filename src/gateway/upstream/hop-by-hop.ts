@@ -18,8 +18,6 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "proxy-authenticate",
 ]);
 
-const HOP_BY_HOP_LIST: readonly string[] = [...HOP_BY_HOP];
-
 /** Splits a Connection header value into the lowercased header names it lists. */
 export function connectionTokens(value: string | readonly string[]): string[] {
   // The usual values list no other header: skip the split on the hot path.
@@ -34,23 +32,26 @@ export function connectionTokens(value: string | readonly string[]): string[] {
 }
 
 /**
- * Removes hop-by-hop headers from an upstream response (in place: the object is ours, freshly
- * parsed by undici) and adds the gateway's own headers, which win over the upstream's.
+ * The upstream response's headers without the hop-by-hop ones, plus the gateway's own headers,
+ * which win over the upstream's. Copied into a fresh object rather than `delete`d in place:
+ * deleting turns the object into a slow dictionary for everything that reads it next (writeHead).
  */
 export function toClientHeaders(
   headers: IncomingHttpHeaders,
   extra: Readonly<Record<string, string>> | undefined,
 ): IncomingHttpHeaders {
   const connection = headers.connection;
-  if (connection !== undefined) {
-    // Names listed in Connection are hop-by-hop for this message too (RFC 9110 §7.6.1).
-    for (const token of connectionTokens(connection)) delete headers[token];
-  }
-  for (const name of HOP_BY_HOP_LIST) {
-    if (headers[name] !== undefined) delete headers[name];
+  // Names listed in Connection are hop-by-hop for this message too (RFC 9110 §7.6.1).
+  const listed = connection === undefined ? NONE : connectionTokens(connection);
+  const out: IncomingHttpHeaders = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (listed.length > 0 && listed.includes(name))) continue;
+    out[name] = headers[name];
   }
   if (extra !== undefined) {
-    for (const name in extra) headers[name] = extra[name];
+    for (const name in extra) out[name] = extra[name];
   }
-  return headers;
+  return out;
 }
+
+const NONE: readonly string[] = Object.freeze([]);
