@@ -6,6 +6,7 @@
 
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
+import { formatV4, formatV6, parseIpWords, type IpWords } from "../net/ip.ts";
 
 /** The bucket of a value that is absent or malformed. */
 export const MISSING = "<missing>";
@@ -26,6 +27,35 @@ export function boundPart(value: string): string {
  * its IPv4 address, so `::ffff:1.2.3.4` and `1.2.3.4` share a bucket.
  */
 export function ipBucket(ip: string, v4Prefix = 32, v6Prefix = 56): string {
+  // Fast path for the usual spellings: allocation-free parse and word masking. A zone id, or
+  // anything only ipaddr.js reads (octal, hex or short IPv4 forms), takes the path below, so
+  // every bucket is the one ipaddr.js gives.
+  if (ip.indexOf("%") === -1) {
+    const kind = parseIpWords(ip, words);
+    if (kind === 4) {
+      if (v4Prefix >= 32) return formatV4(words[3]);
+      return `${formatV4(maskWord(words[3], v4Prefix))}/${v4Prefix}`;
+    }
+    if (kind === 6) {
+      if (v6Prefix >= 128) return formatV6(words);
+      for (let i = 0; i < 4; i++) words[i] = maskWord(words[i]!, v6Prefix - i * 32);
+      return `${formatV6(words)}/${v6Prefix}`;
+    }
+  }
+  return ipBucketSlow(ip, v4Prefix, v6Prefix);
+}
+
+const words: IpWords = [0, 0, 0, 0];
+
+/** The leading `bits` bits of an unsigned 32-bit word (all of it from 32 bits, none at 0 or less). */
+function maskWord(word: number, bits: number): number {
+  if (bits >= 32) return word;
+  if (bits <= 0) return 0;
+  return (word & (0xffffffff << (32 - bits))) >>> 0;
+}
+
+/** ipaddr.js reading of any spelling it accepts; the fast path must agree with it. */
+function ipBucketSlow(ip: string, v4Prefix: number, v6Prefix: number): string {
   if (!ipaddr.isValid(ip)) return MISSING;
   const address = ipaddr.process(ip);
   const bits = address.kind() === "ipv4" ? v4Prefix : v6Prefix;

@@ -1,6 +1,8 @@
 /** Key normalization: one client, address or destination is one bucket however it is spelled; missing is its own bucket. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import {
   compoundKey, ipBucket, MISSING, normalizeEmail, normalizePhone, normalizeText,
 } from "../../src/limits/normalize.ts";
@@ -44,5 +46,30 @@ describe("key normalization", () => {
     assert.notEqual(compoundKey(["a|b", "c"]), compoundKey(["a", "b|c"]));
     assert.notEqual(compoundKey(["a%7Cb"]), compoundKey(["a|b"]));
     assert.equal(compoundKey(["203.0.113.9", "/login"]), "203.0.113.9|/login");
+  });
+});
+
+/** The reference: ipaddr.js parses, the bytes are masked, ipaddr.js formats (RFC 5952 for IPv6). */
+function modelBucket(ip: string, v4Prefix: number, v6Prefix: number): string {
+  if (!ipaddr.isValid(ip)) return MISSING;
+  const address = ipaddr.process(ip);
+  const bits = address.kind() === "ipv4" ? v4Prefix : v6Prefix;
+  const bytes = address.toByteArray();
+  for (let i = 0; i < bytes.length; i++) bytes[i] = bytes[i]! & ((0xff << (8 - Math.max(0, Math.min(8, bits - i * 8)))) & 0xff);
+  const masked = ipaddr.fromByteArray(bytes);
+  const text = masked.kind() === "ipv6" ? (masked as ipaddr.IPv6).toRFC5952String() : masked.toString();
+  return bits >= bytes.length * 8 ? text : `${text}/${bits}`;
+}
+
+describe("ipBucket against ipaddr.js", () => {
+  it("gives the same bucket as parsing, masking and formatting with ipaddr.js, for any address and prefix", () => {
+    const v4 = fc.ipV4();
+    const v6 = fc.oneof(fc.ipV6(), fc.ipV4().map((ip) => `::ffff:${ip}`));
+    fc.assert(
+      fc.property(fc.oneof(v4, v6, fc.string({ maxLength: 40 })), fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 128 }), (ip, p4, p6) => {
+        assert.equal(ipBucket(ip, p4, p6), modelBucket(ip, p4, p6), ip);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -13,8 +13,8 @@ import { createAccounting, releaseOp, settleOps, type AccountingError } from "./
 import { bypasses, matchAllow, type Bypass } from "./allow.ts";
 import { costOf, keyOf, RequestView } from "./dimensions.ts";
 import { penalize, type PenaltyError } from "./penalty.ts";
-import { prepareRoutes, type PreparedRule, type RoutePlan } from "./plan.ts";
-import { rateLimitHeaders } from "./ratelimit-headers.ts";
+import { policyValue, prepareRoutes, type PreparedRule, type RoutePlan, type RuleSet } from "./plan.ts";
+import { POLICY_HEADER, STATE_HEADER, stateText } from "./ratelimit-headers.ts";
 import { limitTier, type LimitTier } from "./tiers.ts";
 import { allowListed, decidingRule, delayFor, exceeded, LAYER, STORE_CLOSED } from "./verdicts.ts";
 
@@ -70,7 +70,9 @@ interface Pending {
   readonly load: number;
   readonly bypass: Bypass | undefined;
   readonly skipped: string[];
-  readonly rules: PreparedRule[];
+  readonly rules: readonly PreparedRule[];
+  /** The prepared set `rules` is, or undefined when an allow-list entry skipped some of them. */
+  readonly set: RuleSet | undefined;
   readonly items: LimitItem[];
   /** Key of the hold this route lowers on success. */
   releaseKey: string | undefined;
@@ -84,6 +86,8 @@ interface Admitted {
 }
 
 const NO_OUTCOMES: readonly ItemOutcome[] = Object.freeze([]);
+/** `skipped` of a request without an allow-list match: nothing is ever added to it. */
+const NONE_SKIPPED: string[] = [];
 const MAX_KEPT_ERRORS = 100;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -109,34 +113,39 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     const plan = routes.get(match.route.id);
     if (plan === undefined) return undefined;
     const planName = ctx.identity?.plan;
-    const planRules = planName === undefined ? undefined : plan.plans.get(planName);
-    if (plan.rules.length === 0 && planRules === undefined && plan.release === undefined) return undefined;
+    const withPlan = planName === undefined ? undefined : plan.withPlan.get(planName);
+    if (plan.rules.length === 0 && withPlan === undefined && plan.release === undefined) return undefined;
 
     const view = new RequestView(facts, ctx, settings);
     const bypass = allowRules.length === 0 ? undefined : matchAllow(allowRules, facts.clientIp, ctx.identity?.keyId);
     const load = deps.loadFactor === undefined ? 1 : deps.loadFactor(match.route.id);
-    const pending: Pending = { facts, plan, tier: limitTier(ctx.tier), load, bypass, skipped: [], rules: [], items: [], releaseKey: undefined };
-    collect(pending, plan.rules, view);
-    if (planRules !== undefined) collect(pending, planRules, view);
+    const tier = limitTier(ctx.tier);
+    let pending: Pending;
+    if (bypass === undefined) {
+      // Nothing is skipped: the request meets a prepared set, and only its items are made here.
+      const set = withPlan ?? plan.own;
+      pending = { facts, plan, tier, load, bypass, skipped: NONE_SKIPPED, rules: set.rules, set, items: itemsOf(set.rules, tier, load, view), releaseKey: undefined };
+    } else {
+      const kept: PreparedRule[] = [];
+      pending = { facts, plan, tier, load, bypass, skipped: [], rules: kept, set: undefined, items: [], releaseKey: undefined };
+      collect(pending, kept, plan.rules, view);
+      if (planName !== undefined && withPlan !== undefined) collect(pending, kept, plan.plans.get(planName) ?? [], view);
+    }
     if (plan.release !== undefined) pending.releaseKey = plan.release.rule.keyPrefix + keyOf(plan.release.rule.rule.key, view);
     if (pending.items.length === 0) return admitted(pending, ctx, deps.store, NO_OUTCOMES);
     return admit(pending, ctx, ctx.now, 0);
   }
 
-  function collect(pending: Pending, rules: readonly PreparedRule[], view: RequestView): void {
+  /** The limits of an allow-listed request that its entries do not skip, into `kept` and `pending.items`. */
+  function collect(pending: Pending, kept: PreparedRule[], rules: readonly PreparedRule[], view: RequestView): void {
     for (const prepared of rules) {
       const name = prepared.rule.name;
       if (bypasses(pending.bypass, name)) {
         pending.skipped.push(name);
         continue;
       }
-      pending.rules.push(prepared);
-      pending.items.push({
-        key: prepared.keyPrefix + keyOf(prepared.rule.key, view),
-        spec: pending.load === 1 ? prepared.specs[pending.tier] : prepared.atLoad(pending.tier, pending.load).spec,
-        cost: prepared.rule.count === "response_bytes" ? 1 : costOf(prepared.rule.cost, view),
-        charge: prepared.charge,
-      });
+      kept.push(prepared);
+      pending.items.push(itemOf(prepared, pending.tier, pending.load, view));
     }
   }
 
@@ -184,8 +193,13 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
   }
 
   function admitted(pending: Pending, ctx: LayerContext, store: LimitStore, outcomes: readonly ItemOutcome[]): Verdict | undefined {
-    if (pending.rules.length > 0) ctx.responseHeaders = { ...ctx.responseHeaders, ...headersOf(pending, outcomes, true) };
-    if (pending.releaseKey !== undefined || pending.rules.some((prepared) => prepared.settles)) {
+    if (pending.rules.length > 0) {
+      const headers = headersOf(pending, outcomes, true);
+      // Usually no earlier layer set headers: the fresh object is taken as is, not copied.
+      ctx.responseHeaders = ctx.responseHeaders === undefined ? headers : { ...ctx.responseHeaders, ...headers };
+    }
+    const settles = pending.set === undefined ? pending.rules.some((prepared) => prepared.settles) : pending.set.settles;
+    if (pending.releaseKey !== undefined || settles) {
       const record: Admitted = { pending, store, outcomes };
       ctx.memo.set(LAYER, record);
     }
@@ -197,14 +211,17 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
    * nothing (the admission was refused, or it is charged only after the response) still has it.
    */
   function headersOf(pending: Pending, outcomes: readonly ItemOutcome[], consumed: boolean): Record<string, string> {
-    const names = pending.rules.map((prepared) => prepared.rule.name);
-    const policies = pending.rules.map((prepared) => (pending.load === 1 ? prepared.policies[pending.tier] : prepared.atLoad(pending.tier, pending.load).policy));
-    const shown = outcomes.map((item, i) => {
-      const { cost, charge } = pending.items[i]!;
-      const untouched = item.allowed && cost > 0 && (!consumed || charge === "later");
-      return untouched ? { ...item, remaining: Math.min(item.limit, item.remaining + cost) } : item;
-    });
-    return rateLimitHeaders(names, policies, shown);
+    const { rules, items, tier, load } = pending;
+    const policy = pending.set === undefined ? policyValue(rules, tier, load) : pending.set.policyHeader(tier, load);
+    let state = "";
+    for (let i = 0; i < rules.length; i++) {
+      const outcome = outcomes[i]!;
+      const { cost, charge } = items[i]!;
+      const untouched = outcome.allowed && cost > 0 && (!consumed || charge === "later");
+      const remaining = untouched ? Math.min(outcome.limit, outcome.remaining + cost) : outcome.remaining;
+      state += (i === 0 ? "" : ", ") + stateText(rules[i]!.stateHead, remaining, outcome.resetMs);
+    }
+    return { [POLICY_HEADER]: policy, [STATE_HEADER]: state };
   }
 
   function observe(_facts: RequestFacts, ctx: LayerContext, outcome: Outcome): void {
@@ -220,6 +237,23 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
   }
 
   return { name: LAYER, stage: "limit", evaluate, observe, flush: () => accounting.flush(), accountingErrors };
+}
+
+/** One limit's counter item for this request. */
+function itemOf(prepared: PreparedRule, tier: LimitTier, load: number, view: RequestView): LimitItem {
+  return {
+    key: prepared.keyPrefix + keyOf(prepared.rule.key, view),
+    spec: load === 1 ? prepared.specs[tier] : prepared.atLoad(tier, load).spec,
+    cost: prepared.rule.count === "response_bytes" ? 1 : costOf(prepared.rule.cost, view),
+    charge: prepared.charge,
+  };
+}
+
+/** The counter items of every limit of a prepared set, in its order. */
+function itemsOf(rules: readonly PreparedRule[], tier: LimitTier, load: number, view: RequestView): LimitItem[] {
+  const items: LimitItem[] = [];
+  for (let i = 0; i < rules.length; i++) items.push(itemOf(rules[i]!, tier, load, view));
+  return items;
 }
 
 function validate(options: RateLimitConfig, deps: RateLimitDeps): void {

@@ -29,7 +29,15 @@ export function policyItem(name: string, spec: LimitSpec, count: "all" | "failur
 
 /** One state item: `"name";r=REMAINING;t=SECONDS` (t rounded up: a client that waits t is never early). */
 export function stateItem(name: string, outcome: ItemOutcome): string {
-  return `"${name}";r=${Math.max(0, Math.floor(outcome.remaining))};t=${Math.max(0, Math.ceil(outcome.resetMs / 1000))}`;
+  return stateText(`"${name}";r=`, outcome.remaining, outcome.resetMs);
+}
+
+/**
+ * A state item from its prepared head (`"name";r=`, see PreparedRule.stateHead): the hot path
+ * builds the RateLimit value by concatenation only, without an outcome copy per item.
+ */
+export function stateText(head: string, remaining: number, resetMs: number): string {
+  return head + Math.max(0, Math.floor(remaining)) + ";t=" + Math.max(0, Math.ceil(resetMs / 1000));
 }
 
 /** Retry-After in whole seconds, at least 1 (RFC 9110 §10.2.3 delay-seconds). */
