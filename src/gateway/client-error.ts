@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { problemBody } from "./problem.ts";
+import { problemBody } from "../http/problem.ts";
 
 const answers = new Map<string, string>();
 

@@ -8,7 +8,7 @@ import type { RouteConfig } from "../config/config.ts";
 import type { Decision, LayerContext, Reason, RequestFacts } from "../engine/index.ts";
 import { NO_ROUTE_LABEL } from "../monitor/metrics.ts";
 import { accountOf } from "./account.ts";
-import { problemBody, sendProblem } from "./problem.ts";
+import { problemBody, sendProblem } from "../http/problem.ts";
 import type { Generation, ListenerState, Runtime } from "./runtime.ts";
 import type { ForwardSink } from "./upstream/forward.ts";
 import type { ForwardResult } from "./upstream/index.ts";

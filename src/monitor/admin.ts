@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { AdminConfig } from "../config/config.ts";
 import type { Block, BlockKind, Controls } from "../engine/index.ts";
 import { codeInfo, type RampartCode } from "../errors.ts";
-import { sendProblem } from "../gateway/problem.ts";
+import { sendProblem } from "../http/problem.ts";
 import { createAuthenticator } from "./admin-auth.ts";
 import { blockToJson, isBlockKind, normalizeBlockValue, parseNewBlock } from "./block-input.ts";
 import type { GatewayMetrics } from "./metrics.ts";

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import { sendProblem } from "../problem.ts";
+import { sendProblem } from "../../http/problem.ts";
 import { classifyFailure, ProxyAbortError, statusForFailure } from "./failure.ts";
 import { toClientHeaders } from "./hop-by-hop.ts";
 import type { ForwardOptions, ForwardResult } from "./index.ts";
