@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, request as httpRequest, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Server as TlsServer } from "node:tls";
+import { after } from "node:test";
 import type { UpstreamConfig } from "../../src/config/config.ts";
 import { createUpstreamPools, forward, type ForwardOptions, type ForwardResult, type UpstreamPool, type UpstreamPools } from "../../src/gateway/upstream/index.ts";
 
@@ -180,4 +181,30 @@ export function send(url: string, init: { method?: string; headers?: Record<stri
       req.end(body);
     }
   }), 15_000, `${init.method ?? "GET"} ${url}`);
+}
+
+/**
+ * Upstreams and fronts started by one test file, closed in reverse order by the `after` hook
+ * this registers: a test never has to remember to close what it started.
+ */
+export function trackedServers(): {
+  upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer>;
+  front(...args: Parameters<typeof startFront>): Promise<Front>;
+} {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  return {
+    async upstream(handler) {
+      const server = await startUpstream(handler);
+      cleanups.push(() => server.close());
+      return server;
+    },
+    async front(...args) {
+      const started = await startFront(...args);
+      cleanups.push(() => started.close());
+      return started;
+    },
+  };
 }

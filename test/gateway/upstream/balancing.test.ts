@@ -1,26 +1,13 @@
 /** Balancing, passive ejection, panic mode and active health checks of an upstream pool. */
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  closedPort, send, startFront, startUpstream, upstreamConfig, withTimeout, type Front, type TestServer,
+  closedPort, send, startFront, trackedServers, upstreamConfig, withTimeout, type TestServer,
 } from "../../helpers/upstream-front.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
-
-async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const server = await startUpstream(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function front(...args: Parameters<typeof startFront>): Promise<Front> {
-  const started = await startFront(...args);
-  cleanups.push(() => started.close());
-  return started;
-}
+const { upstream, front } = trackedServers();
 
 /** An upstream answering its name, or resetting every connection while `state.failing` is set. */
 async function named(name: string): Promise<TestServer & { state: { failing: boolean; hits: number } }> {

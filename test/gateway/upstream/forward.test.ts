@@ -2,25 +2,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import {
-  closedPort, send, startFront, startUpstream, upstreamConfig, withTimeout, type Front, type TestServer,
+  closedPort, send, trackedServers, upstreamConfig, withTimeout,
 } from "../../helpers/upstream-front.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
-
-async function upstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const server = await startUpstream(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function front(...args: Parameters<typeof startFront>): Promise<Front> {
-  const started = await startFront(...args);
-  cleanups.push(() => started.close());
-  return started;
-}
+const { upstream, front } = trackedServers();
 
 /** Echoes what the upstream received, as JSON. */
 function echo(req: IncomingMessage, res: ServerResponse): void {
