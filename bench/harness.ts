@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 
-export const ADMIN_TOKEN = "bench-admin-token-0123456789";
+const ADMIN_TOKEN = "bench-admin-token-0123456789";
 
 export interface Started {
   readonly child: ChildProcess;
@@ -85,4 +85,29 @@ export async function loadServer(name: string, url: string, server: ChildProcess
 export async function adminMetrics(adminPort: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return res.text();
+}
+
+/**
+ * A rampart.yaml for a bench: one listener and an admin listener on 127.0.0.1 (any port), the
+ * upstream `api`, `routes` (YAML list items indented by 2), anything in `extra` (top-level
+ * YAML), and the request log in `logFile` — a real gateway logs every request.
+ */
+export function benchGatewayYaml(upstreamPort: number, logFile: string, routes: string, extra = ""): string {
+  return `
+listeners:
+  - port: 0
+    address: 127.0.0.1
+upstreams:
+  api:
+    targets: ["http://127.0.0.1:${upstreamPort}"]
+routes:
+${routes}
+${extra}
+logging:
+  destination: ${logFile}
+admin:
+  address: 127.0.0.1
+  port: 0
+  tokens: [{ name: bench, token: ${ADMIN_TOKEN} }]
+`;
 }

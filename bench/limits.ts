@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { ADMIN_TOKEN, adminMetrics, loadServer, startServer, type LoadRow, type Started } from "./harness.ts";
+import { adminMetrics, benchGatewayYaml, loadServer, startServer, type LoadRow, type Started } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
@@ -55,25 +55,11 @@ const THREE_LIMITS = `
       - { name: everyone, algorithm: fixed_window, limit: ${HUGE}, window: 1h, key: [global] }`;
 
 function rampartConfig(upstreamPort: number, logFile: string, limits: "none" | "memory" | "redis", keyPrefix: string): string {
-  return `
-listeners:
-  - port: 0
-    address: 127.0.0.1
-upstreams:
-  api:
-    targets: ["http://127.0.0.1:${upstreamPort}"]
-routes:
-  - path: /api/items/:id
+  const routes = `  - path: /api/items/:id
     methods: [GET]
-    upstream: api${limits === "none" ? "" : THREE_LIMITS}
-${limits === "redis" ? `stores:\n  limits: { driver: redis, host: 127.0.0.1, port: ${redisPort}, key_prefix: "${keyPrefix}", timeout: 1s }` : ""}
-logging:
-  destination: ${logFile}
-admin:
-  address: 127.0.0.1
-  port: 0
-  tokens: [{ name: bench, token: ${ADMIN_TOKEN} }]
-`;
+    upstream: api${limits === "none" ? "" : THREE_LIMITS}`;
+  const stores = limits === "redis" ? `stores:\n  limits: { driver: redis, host: 127.0.0.1, port: ${redisPort}, key_prefix: "${keyPrefix}", timeout: 1s }` : "";
+  return benchGatewayYaml(upstreamPort, logFile, routes, stores);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-limits-"));

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ADMIN_TOKEN, adminMetrics, loadServer, startServer, type LoadRow } from "./harness.ts";
+import { adminMetrics, benchGatewayYaml, loadServer, startServer, type LoadRow } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
@@ -29,30 +29,14 @@ const options = { connections, duration, warmup };
 const url = (port: number): string => `http://127.0.0.1:${port}/api/items/42`;
 
 function rampartConfig(upstreamPort: number, logFile: string): string {
-  return `
-listeners:
-  - port: 0
-    address: 127.0.0.1
-upstreams:
-  api:
-    targets: ["http://127.0.0.1:${upstreamPort}"]
-routes:
-  - path: /api/items/:id
+  const routes = `  - path: /api/items/:id
     methods: [GET]
     upstream: api
   - path: /api/login
     methods: [POST]
     upstream: api
-    cors: { origins: ["https://app.example"] }
-ip:
-  deny: [192.0.2.0/24, 198.51.100.0/24, "2001:db8::/32"]
-logging:
-  destination: ${logFile}
-admin:
-  address: 127.0.0.1
-  port: 0
-  tokens: [{ name: bench, token: ${ADMIN_TOKEN} }]
-`;
+    cors: { origins: ["https://app.example"] }`;
+  return benchGatewayYaml(upstreamPort, logFile, routes, `ip:\n  deny: [192.0.2.0/24, 198.51.100.0/24, "2001:db8::/32"]`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-"));
