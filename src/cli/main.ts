@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the `rampart` executable. */
+// First, before anything can trigger a full garbage collection (see the module).
+import "../gateway/keep-tick-shape.ts";
 import { processContext } from "./context.ts";
 import { runCli } from "./program.ts";
 

@@ -1,4 +1,6 @@
 /** Runs the gateway from a config file, as `rampart start` does: load, start, reload on SIGHUP or change, drain on SIGTERM. */
+// First: it must run before the config's loading triggers a full garbage collection.
+import "./keep-tick-shape.ts";
 import type { Config } from "../config/config.ts";
 import { formatIssue, loadConfigFile, type ConfigIssue, type LoadResult } from "../config/load.ts";
 import { watchConfigFile, type ConfigWatcher } from "../config/watch.ts";
