@@ -112,9 +112,11 @@ export function normalizePhone(value: unknown): string {
  */
 export function compoundKey(parts: readonly string[]): string {
   let key = "";
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    key += (i === 0 ? "" : "|") + (/[|%]/.test(part) ? part.replace(/%/g, "%25").replace(/\|/g, "%7C") : part);
-  }
+  for (let i = 0; i < parts.length; i++) key += (i === 0 ? "" : "|") + keyPart(parts[i]!);
   return key;
+}
+
+/** One part of a compound key, escaped (a key of one part is the part itself, escaped the same way). */
+export function keyPart(part: string): string {
+  return /[|%]/.test(part) ? part.replace(/%/g, "%25").replace(/\|/g, "%7C") : part;
 }

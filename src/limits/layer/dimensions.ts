@@ -8,7 +8,7 @@
 import type { LimitCost, LimitDimension } from "../../config/config.ts";
 import type { LayerContext, RequestFacts } from "../../engine/index.ts";
 import {
-  boundPart, compoundKey, ipBucket, MISSING, normalizeEmail, normalizePhone, normalizeText,
+  boundPart, compoundKey, ipBucket, keyPart, MISSING, normalizeEmail, normalizePhone, normalizeText,
 } from "../normalize.ts";
 
 export interface DimensionSettings {
@@ -149,7 +149,7 @@ export function dimensionValue(dimension: LimitDimension, view: RequestView): st
 
 /** The counter key part of a list of dimensions (escaped so that no two tuples collide). */
 export function keyOf(dimensions: readonly LimitDimension[], view: RequestView): string {
-  if (dimensions.length === 1) return compoundKey([dimensionValue(dimensions[0]!, view)]);
+  if (dimensions.length === 1) return keyPart(dimensionValue(dimensions[0]!, view));
   return compoundKey(dimensions.map((dimension) => dimensionValue(dimension, view)));
 }
 

@@ -14,7 +14,7 @@ import { bypasses, matchAllow, type Bypass } from "./allow.ts";
 import { costOf, keyOf, RequestView } from "./dimensions.ts";
 import { penalize, type PenaltyError } from "./penalty.ts";
 import { policyValue, prepareRoutes, type PreparedRule, type RoutePlan, type RuleSet } from "./plan.ts";
-import { POLICY_HEADER, STATE_HEADER, stateText } from "./ratelimit-headers.ts";
+import { rateLimitHeaderPair, stateText } from "./ratelimit-headers.ts";
 import { limitTier, type LimitTier } from "./tiers.ts";
 import { allowListed, decidingRule, delayFor, exceeded, LAYER, STORE_CLOSED } from "./verdicts.ts";
 
@@ -221,7 +221,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
       const remaining = untouched ? Math.min(outcome.limit, outcome.remaining + cost) : outcome.remaining;
       state += (i === 0 ? "" : ", ") + stateText(rules[i]!.stateHead, remaining, outcome.resetMs);
     }
-    return { [POLICY_HEADER]: policy, [STATE_HEADER]: state };
+    return rateLimitHeaderPair(policy, state);
   }
 
   function observe(_facts: RequestFacts, ctx: LayerContext, outcome: Outcome): void {
