@@ -3,6 +3,8 @@
  * gateway, and the stores. Explicit named exports only: test/exports.test.ts pins this list,
  * so growing the public surface is a deliberate change.
  */
+// First: keeps nextTick on V8's fast path in the embedding process (see the module).
+import "./gateway/keep-tick-shape.ts";
 
 export type {
   Action, Block, BlockKind, BlockQuery, BlockSource, BodyView, Controls, Decision, Headers, Identity,
