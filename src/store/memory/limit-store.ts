@@ -47,9 +47,12 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** Group and key cannot contain it in a way that collides: groups are config names. */
 const SEPARATOR = "\u0000";
 const NO_ITEMS: readonly ItemOutcome[] = Object.freeze([]);
+/** Composed keys remembered per group (see #keyOf); the map starts over when full. */
+const MAX_COMPOSED_KEYS = 1024;
 
 class MemoryStore implements MemoryLimitStore {
   readonly #entries = new Map<string, Entry>();
+  readonly #composed = new Map<string, Map<string, string>>();
   readonly #expiries = new ExpiryHeap();
   /** The CLOCK ring: one slot per key the budget allows, swept by `#hand`. */
   readonly #ring: Array<string | undefined>;
@@ -86,7 +89,7 @@ class MemoryStore implements MemoryLimitStore {
     let retryAfterMs = 0;
     for (let i = 0; i < n; i++) {
       const item = items[i]!;
-      const key = group + SEPARATOR + item.key;
+      const key = this.#keyOf(group, item.key);
       keys[i] = key;
       const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : "";
       leases[i] = lease === "" ? undefined : lease;
@@ -144,11 +147,31 @@ class MemoryStore implements MemoryLimitStore {
 
   async close(): Promise<void> {
     this.#entries.clear();
+    this.#composed.clear();
     this.#expiries.clear();
     this.#ring.fill(undefined);
     this.#freeSlots.length = 0;
     this.#nextSlot = 0;
     this.#bytes = 0;
+  }
+
+  /**
+   * `group + SEPARATOR + itemKey` as one flat string, the same object for a returning client:
+   * a fresh concatenation would be flattened and hashed again by every lookup.
+   */
+  #keyOf(group: string, itemKey: string): string {
+    let keys = this.#composed.get(group);
+    if (keys === undefined) {
+      keys = new Map();
+      this.#composed.set(group, keys);
+    }
+    let key = keys.get(itemKey);
+    if (key === undefined) {
+      if (keys.size >= MAX_COMPOSED_KEYS) keys.clear();
+      key = [group, SEPARATOR, itemKey].join("");
+      keys.set(itemKey, key);
+    }
+    return key;
   }
 
   /** The state item `i` starts from: an earlier item's pending state for the same key, else the stored one. */
