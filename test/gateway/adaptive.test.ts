@@ -1,7 +1,7 @@
 /** The gateway and adaptive limits: the factor per upstream is a metric. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { basicYaml, startTestGateway, type TestGateway } from "../helpers/server-gateway.ts";
+import { basicYaml, startTestGateway, withAdminListener, type TestGateway } from "../helpers/server-gateway.ts";
 
 const TOKEN = "gateway-test-token-0123456789";
 const ROUTES = `
@@ -15,7 +15,7 @@ describe("gateway: adaptive limits", () => {
   let t: TestGateway;
   let admin = "";
   const yaml = (upstream: string): string =>
-    `${basicYaml(upstream, ROUTES).replace("admin:\n  enabled: false", `admin:\n  address: 127.0.0.1\n  port: 0\n  tokens: [{ name: tester, token: ${TOKEN} }]`)}\nadaptive: {}\n`;
+    `${withAdminListener(basicYaml(upstream, ROUTES), TOKEN)}\nadaptive: {}\n`;
   before(async () => {
     t = await startTestGateway(yaml);
     admin = t.gateway.adminUrl ?? "";

@@ -1,7 +1,7 @@
 /** The gateway's admin listener: readiness from listeners and upstream health, metrics of proxied requests. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { basicYaml, eventually, startTestGateway, type TestGateway } from "../helpers/server-gateway.ts";
+import { basicYaml, eventually, startTestGateway, withAdminListener, type TestGateway } from "../helpers/server-gateway.ts";
 
 const TOKEN = "gateway-test-token-0123456789";
 const ROUTES = `
@@ -16,9 +16,10 @@ describe("gateway: admin listener", () => {
   let admin = "";
   before(async () => {
     t = await startTestGateway((upstream) =>
-      basicYaml(upstream, ROUTES)
-        .replace(`targets: ["${upstream}"]`, `targets: ["${upstream}"]\n    health_check:\n      path: /items\n      interval: 100ms\n      timeout: 100ms\n      healthy_after: 1\n      unhealthy_after: 1`)
-        .replace("admin:\n  enabled: false", `admin:\n  address: 127.0.0.1\n  port: 0\n  tokens: [{ name: tester, token: ${TOKEN} }]`),
+      withAdminListener(
+        basicYaml(upstream, ROUTES).replace(`targets: ["${upstream}"]`, `targets: ["${upstream}"]\n    health_check:\n      path: /items\n      interval: 100ms\n      timeout: 100ms\n      healthy_after: 1\n      unhealthy_after: 1`),
+        TOKEN,
+      ),
     );
     admin = t.gateway.adminUrl ?? "";
   });

@@ -84,6 +84,11 @@ admin:
 ${extra}`;
 }
 
+/** `yaml` (from basicYaml) with its admin listener on 127.0.0.1, any port, one operator token. */
+export function withAdminListener(yaml: string, token: string): string {
+  return yaml.replace("admin:\n  enabled: false", `admin:\n  address: 127.0.0.1\n  port: 0\n  tokens: [{ name: tester, token: ${token} }]`);
+}
+
 /** Waits until `check` holds, polling every 20 ms; fails after `timeoutMs`. */
 export async function eventually(check: () => boolean, timeoutMs = 2000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -32,12 +32,22 @@ after(async () => {
 
 runLimitStoreContract({ name: "redis", create, propertyRuns: 40 });
 
+/** A fresh store and a plain client to look behind its back; both closed afterwards. */
+async function withStoreAndAdmin(check: (store: RedisLimitStore, admin: Redis) => Promise<void>): Promise<void> {
+  const store = await create();
+  const admin = new Redis({ lazyConnect: true });
+  await admin.connect();
+  try {
+    await check(store, admin);
+  } finally {
+    admin.disconnect();
+    await store.close();
+  }
+}
+
 describe("redis LimitStore keys", () => {
   it("puts every key of one admission under the group's hash tag, with a TTL", async () => {
-    const store = await create();
-    const admin = new Redis({ lazyConnect: true });
-    await admin.connect();
-    try {
+    await withStoreAndAdmin(async (store, admin) => {
       const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
       const result = await store.admit("login {odd} group", [{ key: "a", spec, cost: 1 }, { key: "b", spec, cost: 1 }], Date.now());
       assert.ok(!isStoreUnavailable(result) && result.allowed);
@@ -48,17 +58,11 @@ describe("redis LimitStore keys", () => {
         const ttl = await admin.pttl(key);
         assert.ok(ttl > 0 && ttl <= 60_000, `TTL ${ttl}`);
       }
-    } finally {
-      admin.disconnect();
-      await store.close();
-    }
+    });
   });
 
   it("keeps a key's TTL while its expiry does not move, and sets a fresh one when it does", async () => {
-    const store = await create();
-    const admin = new Redis({ lazyConnect: true });
-    await admin.connect();
-    try {
+    await withStoreAndAdmin(async (store, admin) => {
       const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
       const now = Date.now();
       const key = `${run}${stores - 1}:{ttl}:a`;
@@ -76,27 +80,18 @@ describe("redis LimitStore keys", () => {
       assert.ok(!isStoreUnavailable(await store.admit("ttl", [{ key: "a", spec: bucket, cost: 4 }], now)));
       const moved = await admin.pttl(key);
       assert.ok(moved > 3_000 && moved <= 4_000, `expiry moved: TTL set anew, got ${moved}`);
-    } finally {
-      admin.disconnect();
-      await store.close();
-    }
+    });
   });
 
   it("reads a state in the earlier text format as empty, never misparsed", async () => {
-    const store = await create();
-    const admin = new Redis({ lazyConnect: true });
-    await admin.connect();
-    try {
+    await withStoreAndAdmin(async (store, admin) => {
       const spec = fixedWindow({ limit: 5, windowMs: 60_000 });
       const now = Date.now();
       const start = now - (now % 60_000);
       await admin.set(`${run}${stores - 1}:{old}:a`, `fw|${start},5`, "PX", 60_000);
       const result = await store.admit("old", [{ key: "a", spec, cost: 1 }], now);
       assert.ok(!isStoreUnavailable(result) && result.allowed && result.items[0]!.remaining === 4);
-    } finally {
-      admin.disconnect();
-      await store.close();
-    }
+    });
   });
 
   it("admits exactly the limit among admissions sent in the same event-loop turn", async () => {
