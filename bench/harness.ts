@@ -65,13 +65,32 @@ export interface LoadRow {
 export async function loadServer(name: string, url: string, server: ChildProcess, options: LoadOptions): Promise<LoadRow> {
   const { connections, duration, warmup } = options;
   if (warmup > 0) await autocannon({ url, connections, duration: warmup });
-  const cpuBefore = cpuMicros(server.pid as number);
-  const result = await autocannon({ url, connections, duration });
-  const cpu = cpuMicros(server.pid as number) - cpuBefore;
+  return (await loadRound({ name, url, server }, connections, duration)).row;
+}
+
+/** One target of an interleaved run. */
+export interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly server: ChildProcess;
+  /** CPU (µs) used so far by a process serving this target besides `server` (e.g. redis-server). */
+  readonly extraCpuMicros?: () => Promise<number>;
+}
+
+interface Round { readonly row: LoadRow; readonly seconds: number; readonly extraCpu: number }
+
+async function loadRound(target: Target, connections: number, duration: number): Promise<Round> {
+  const extraBefore = (await target.extraCpuMicros?.()) ?? 0;
+  const cpuBefore = cpuMicros(target.server.pid as number);
+  const started = performance.now();
+  const result = await autocannon({ url: target.url, connections, duration });
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMicros(target.server.pid as number) - cpuBefore;
+  const extraCpu = ((await target.extraCpuMicros?.()) ?? 0) - extraBefore;
   const total = Math.max(1, result.requests.total);
-  return {
-    name,
-    rps: result.requests.average,
+  const row: LoadRow = {
+    name: target.name,
+    rps: total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     cpuPerReq: cpu / total,
@@ -79,6 +98,74 @@ export async function loadServer(name: string, url: string, server: ChildProcess
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+  return { row, seconds, extraCpu };
+}
+
+export interface InterleavedOptions {
+  readonly connections: number;
+  /** Seconds per target and round. */
+  readonly roundSeconds: number;
+  readonly rounds: number;
+  /** Seconds of warm-up per target before the first round. */
+  readonly warmup: number;
+  /** Called after each round with its number (1-based), for progress. */
+  readonly onRound?: (round: number) => void;
+}
+
+export interface InterleavedRow extends LoadRow {
+  /** CPU µs per request of the target's extra process, when it has one. */
+  readonly extraCpuPerReq?: number;
+  /** req/s of each round, in round order. */
+  readonly roundRps: readonly number[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Loads every target in short rounds, one after the other (ABC, then CBA, …), instead of one
+ * long run each. A shared machine's speed drifts by a third over seconds (measured here with a
+ * fixed CPU loop: 16 to 22 ms for the same work); in long sequential runs that drift lands on
+ * one target and not the other, in interleaved rounds on both alike. Latencies are the median
+ * over rounds; requests/s and CPU are totals over all rounds.
+ */
+export async function loadInterleaved(targets: readonly Target[], options: InterleavedOptions): Promise<InterleavedRow[]> {
+  const { connections, roundSeconds, rounds, warmup } = options;
+  for (const target of targets) if (warmup > 0) await autocannon({ url: target.url, connections, duration: warmup });
+  const byTarget = targets.map(() => [] as Round[]);
+  for (let round = 0; round < rounds; round++) {
+    const order = targets.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) byTarget[i]!.push(await loadRound(targets[i]!, connections, roundSeconds));
+    options.onRound?.(round + 1);
+  }
+  return byTarget.map((runs, i) => {
+    const total = runs.reduce((sum, r) => sum + r.row.total, 0);
+    const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+    const cpu = runs.reduce((sum, r) => sum + r.row.cpuPerReq * r.row.total, 0);
+    const extra = runs.reduce((sum, r) => sum + r.extraCpu, 0);
+    return {
+      name: targets[i]!.name,
+      rps: total / seconds,
+      p50: median(runs.map((r) => r.row.p50)),
+      p99: median(runs.map((r) => r.row.p99)),
+      cpuPerReq: cpu / total,
+      total,
+      non2xx: runs.reduce((sum, r) => sum + r.row.non2xx, 0),
+      errors: runs.reduce((sum, r) => sum + r.row.errors, 0),
+      ...(targets[i]!.extraCpuMicros === undefined ? {} : { extraCpuPerReq: extra / total }),
+      roundRps: runs.map((r) => r.row.rps),
+    };
+  });
+}
+
+/** The ratio a / b of two interleaved rows: over all rounds, and its spread across rounds. */
+export function ratioOf(a: InterleavedRow, b: InterleavedRow): { total: number; min: number; max: number; median: number } {
+  const perRound = a.roundRps.map((rps, i) => rps / b.roundRps[i]!);
+  return { total: a.rps / b.rps, min: Math.min(...perRound), max: Math.max(...perRound), median: median(perRound) };
 }
 
 /** Reads the admin /metrics text of a started Rampart. */

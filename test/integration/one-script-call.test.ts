@@ -1,7 +1,9 @@
 /**
  * One script call per admission, whatever the number of limits: a gateway process on a Redis
- * (and on a 3-node Redis Cluster) started by this test, a route with 3 limits, N requests →
- * N EVALSHA in `INFO commandstats`, and nothing else run per request.
+ * (and on a 3-node Redis Cluster) started by this test, a route with 3 limits, N requests one
+ * at a time → N EVALSHA in `INFO commandstats`, and nothing else run per request. Requests
+ * that arrive together share calls (one per event-loop turn): never more than one each, and
+ * every admission is still counted by all 3 limits.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -21,15 +23,23 @@ const THREE_LIMITS = `
       - { name: per_prefix, algorithm: sliding_log, limit: 1000, window: 1m, key: [ip_prefix] }
       - { name: everyone, algorithm: fixed_window, limit: 100000, window: 1h, key: [global] }`;
 
-/** Sends REQUESTS requests, 10 at a time; each must be admitted with the 3 limits advertised. */
-async function admitAll(pool: Pool): Promise<void> {
-  for (let i = 0; i < REQUESTS; i += 10) {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, j) => get(pool, `/api/items/${i + j}`)));
-    assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200));
+/** Sends REQUESTS requests, `together` at a time; each must be admitted. */
+async function admitAll(pool: Pool, together: number): Promise<void> {
+  for (let i = 0; i < REQUESTS; i += together) {
+    const answers = await Promise.all(Array.from({ length: together }, (_, j) => get(pool, `/api/items/${i + j}`)));
+    assert.deepEqual(answers.map((a) => a.status), Array(together).fill(200));
   }
 }
 
-describe("one EVALSHA per admission of 3 limits", () => {
+/** Admissions the per-prefix sliding log holds: one entry per admission it counted. */
+async function logEntries(admin: { keys(pattern: string): Promise<string[]>; get(key: string): Promise<string | null> }): Promise<number> {
+  const [key] = await admin.keys("rampart:limit:{api_items_id}:*per_prefix*");
+  if (key === undefined) return 0;
+  const log = (await admin.get(key)) ?? "";
+  return log === "" ? 0 : log.split(",").length;
+}
+
+describe("at most one EVALSHA per admission of 3 limits", () => {
   let upstream: CountingUpstream;
   before(async () => { upstream = await startCountingUpstream(); });
   after(async () => { await upstream?.close(); });
@@ -50,9 +60,9 @@ describe("one EVALSHA per admission of 3 limits", () => {
       await redis?.stop();
     });
 
-    it(`runs exactly ${REQUESTS} EVALSHA for ${REQUESTS} requests, and the 3 limits counted each one`, async () => {
+    it(`runs exactly ${REQUESTS} EVALSHA for ${REQUESTS} requests sent one at a time, and the 3 limits counted each one`, async () => {
       await redis.admin.config("RESETSTAT");
-      await admitAll(pool);
+      await admitAll(pool, 1);
       assert.equal(await commandCalls(redis.admin, "evalsha"), REQUESTS);
       assert.equal(await commandCalls(redis.admin, "eval"), 0);
       // The 3 limits live under the route's hash tag: one key each for this one client.
@@ -60,6 +70,16 @@ describe("one EVALSHA per admission of 3 limits", () => {
       assert.equal(keys.length, 3, keys.join(", "));
       const global = keys.find((key) => key.includes("everyone"));
       assert.ok(global !== undefined, keys.join(", "));
+      assert.equal(await logEntries(redis.admin), REQUESTS);
+    });
+
+    it("shares calls among requests that arrive together: never more than one each, every one counted", async () => {
+      const before = await logEntries(redis.admin);
+      await redis.admin.config("RESETSTAT");
+      await admitAll(pool, 10);
+      const calls = await commandCalls(redis.admin, "evalsha");
+      assert.ok(calls >= REQUESTS / 10 && calls <= REQUESTS, `${calls} EVALSHA for ${REQUESTS} requests`);
+      assert.equal(await logEntries(redis.admin) - before, REQUESTS);
     });
   });
 
@@ -82,7 +102,7 @@ describe("one EVALSHA per admission of 3 limits", () => {
 
     it(`runs exactly ${REQUESTS} EVALSHA over the cluster, all on the one shard holding the route's hash tag`, async () => {
       await Promise.all(cluster.nodes.map((node) => node.admin.config("RESETSTAT")));
-      await admitAll(pool);
+      await admitAll(pool, 1);
       const calls = await Promise.all(cluster.nodes.map((node) => commandCalls(node.admin, "evalsha")));
       assert.equal(calls.reduce((a, b) => a + b, 0), REQUESTS, `evalsha per node: ${calls.join(", ")}`);
       assert.deepEqual(calls.filter((c) => c > 0), [REQUESTS], `evalsha per node: ${calls.join(", ")}`);

@@ -1,6 +1,8 @@
 /**
  * Memory and Redis answer identically: random sequences of admissions and after-response
- * accounting, on every kind, compared outcome by outcome (the Lua script mirrors the TypeScript).
+ * accounting, on every kind, compared outcome by outcome (the Lua script mirrors the TypeScript);
+ * and admissions sent together, which Redis answers in one batched call, answer as the same
+ * admissions made one after another.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -50,6 +52,8 @@ const step = fc.oneof(
   }),
 );
 
+const strip = (x: Admission) => ({ ...x, items: x.items.map(({ lease, ...rest }) => ({ ...rest, leased: lease !== undefined })) });
+
 describe("memory and Redis stores agree", () => {
   it("property: same outcomes for random admissions and settlements on every kind", async () => {
     let n = 0;
@@ -69,7 +73,6 @@ describe("memory and Redis stores agree", () => {
             }));
             const a = memory.admit("d", items, now);
             const b = ok(await redis.admit("d", items, now));
-            const strip = (x: Admission) => ({ ...x, items: x.items.map(({ lease, ...rest }) => ({ ...rest, leased: lease !== undefined })) });
             assert.deepEqual(strip(b), strip(a));
             a.items.forEach((item, i) => {
               if (item.lease !== undefined) leases.push([item.lease, b.items[i]!.lease!, s.items[i]!.spec]);
@@ -100,5 +103,38 @@ describe("memory and Redis stores agree", () => {
         await memory.close();
       }
     }), { numRuns: 60 });
+  });
+
+  it("property: admissions sent in one turn (one batched call) answer as if made one after another", async () => {
+    let n = 0;
+    const admission = fc.record({
+      gap: fc.integer({ min: 0, max: 50 }),
+      items: fc.array(fc.record({
+        spec: fc.integer({ min: 0, max: specs.length - 1 }),
+        key: fc.integer({ min: 0, max: 1 }),
+        cost: fc.integer({ min: 0, max: 3 }),
+        later: fc.boolean(),
+      }), { minLength: 1, maxLength: 3 }),
+    });
+    await fc.assert(fc.asyncProperty(fc.array(admission, { minLength: 2, maxLength: 40 }), async (batch) => {
+      const memory = createMemoryLimitStore();
+      const redis = createRedisLimitStore({ keyPrefix: `${run}b${n++}:`, timeoutMs: 1000 });
+      assert.equal(await redis.ready(5000), undefined);
+      try {
+        let now = T0 + 7;
+        const sent = batch.map((a) => {
+          now += a.gap;
+          const items = a.items.map((i) => ({
+            key: `${specs[i.spec]!.kind}:${i.key}`, spec: specs[i.spec]!, cost: i.cost,
+            ...(i.later ? { charge: "later" as const } : {}),
+          }));
+          return { items, now, answer: redis.admit("d", items, now) };
+        });
+        for (const { items, now: at, answer } of sent) assert.deepEqual(strip(ok(await answer)), strip(memory.admit("d", items, at)));
+      } finally {
+        await redis.close();
+        await memory.close();
+      }
+    }), { numRuns: 40 });
   });
 });

@@ -4,10 +4,13 @@
  * mirrors src/limits/*.ts line for line (same formulas, same float operations, so memory and
  * Redis answer identically; test/store/limit-differential.test.ts checks it).
  *
- * Call: KEYS = one key per item (all sharing one hash tag); ARGV = mode ("admit" | "settle"),
- * now (ms, the caller's clock), n, then 8 slots per item: kind, p1, p2, p3, p4, cost, flag, lease.
- * Admit reply: { allAllowed (1|0), deniedIndex (0-based, -1 if none), then per item
- * allowed, remaining, resetMs, retryAfterMs }. Settle reply: n.
+ * Admit: KEYS = the distinct keys of a batch of admissions (all sharing one hash tag); ARGV =
+ * "admit", m (admissions), then per admission: now (ms, the caller's clock), n (items), then 9
+ * slots per item: key index (1-based, into KEYS), kind, p1, p2, p3, p4, cost, flag, lease.
+ * Reply: per admission { allAllowed (1|0), deniedIndex (0-based, -1 if none), then per item
+ * allowed, remaining, resetMs, retryAfterMs }, flat.
+ * Settle: KEYS = one key per op; ARGV = "settle", now, n, then 8 slots per op (kind, p1, p2, p3,
+ * p4, amount, op, lease). Reply: n.
  *
  * Cost per call matters (every admission runs it, and on a small machine Redis shares the CPU
  * with the gateway), hence:
@@ -18,7 +21,10 @@
  *   state, so a state of another kind or of an older script reads as empty, never misparsed.
  * - Entry lists (sliding log, concurrency, holds) stay "<kind>|<entries>" text: they are for
  *   small limits, and their helpers are only built when such an item is seen.
- * - All keys are read with one MGET; only admitted items that consume are written, with
+ * - Admissions that reach the store in the same event-loop turn share one call: its fixed
+ *   cost (command, script lookup, MGET, reply) is paid once, and a key they share (a global or
+ *   a prefix limit) is read and written once for all of them.
+ * - All keys are read with one MGET; only keys an admitted item consumed are written, with
  *   KEEPTTL when the expiry did not move (a window's end), else PX (a Lua number handed to
  *   redis.call costs a sprintf).
  * - Redis runs the script body on every call, creating each local function then: chunk-level
@@ -293,7 +299,7 @@ local function store(key, state, expires, now, raw)
   else redis.call("SET", key, state, "PX", math.max(1, math.ceil(expires - now))) end
 end
 
-local mode, now, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local mode = ARGV[1]
 -- p3, p4 and the cost are mostly "0" or "1": skip their conversion (tonumber runs strtod)
 local function num(s)
   if s == "0" then return 0 elseif s == "1" then return 1 end
@@ -301,6 +307,7 @@ local function num(s)
 end
 
 if mode == "settle" then
+  local now, n = tonumber(ARGV[2]), tonumber(ARGV[3])
   -- after-response accounting: add (charge), release (concurrency), lower (holds), reset
   for i = 1, n do
     local b = 3 + (i - 1) * 8
@@ -353,42 +360,57 @@ if mode == "settle" then
   return n
 end
 
--- admit: every key read at once. Tables are presized for 3 items by their constructors:
--- growing a table rehashes it, which costs more than the algorithms themselves.
+-- admit: a batch of admissions, each atomic (all its items consume or none), applied in order:
+-- each sees what the ones before it consumed. Every distinct key is read once (one MGET) and
+-- written once, with the state the last admission left.
 local raws = redis.call("MGET", unpack(KEYS))
-local reply = { 1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
--- per item: the state it leaves (false when it consumes nothing), its expiry, the state it read
-local written = { false, 0, false, false, 0, false, false, 0, false }
-for i = 1, n do
-  local b = 3 + (i - 1) * 8
-  local key, kind = KEYS[i], ARGV[b + 1]
-  local raw = raws[i]
-  -- a key named twice sees the state its latest consuming item left
-  for j = i - 1, 1, -1 do
-    if KEYS[j] == key and written[3 * j - 2] then raw = written[3 * j - 2]; break end
-  end
-  local ok, rem, reset, retry, ns, expires = admit_one(kind, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
-    num(ARGV[b + 4]), num(ARGV[b + 5]), num(ARGV[b + 6]), raw, now, ARGV[b + 8])
-  local w = 3 * i - 2
-  if ok and ARGV[b + 7] ~= "later" then
-    written[w] = ns; written[w + 1] = expires; written[w + 2] = raw
-  else
-    written[w] = false
-    if not ok and reply[1] == 1 then reply[1] = 0; reply[2] = i - 1 end
-  end
-  local r = 2 + 4 * (i - 1)
-  reply[r + 1] = ok and 1 or 0
-  reply[r + 2] = rem
-  reply[r + 3] = reset
-  reply[r + 4] = retry
-end
--- the reply ends at its first nil: drop the presized slots of absent items
-reply[3 + 4 * n] = nil
-if reply[1] == 1 then
+-- per key: its latest state (false = none), and for keys an admission changed, expiry and clock
+local states, expiries, nows = {}, {}, {}
+for k = 1, #KEYS do states[k] = raws[k] end
+local reply, r = {}, 0
+-- this admission's items: the state each leaves (false when it consumes nothing), its expiry
+local made, made_exp = {}, {}
+local b = 3
+for _ = 1, tonumber(ARGV[2]) do
+  local now, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1])
+  b = b + 2
+  local head = r
+  reply[head + 1] = 1; reply[head + 2] = -1
+  r = head + 2
   for i = 1, n do
-    local w = 3 * i - 2
-    if written[w] then store(KEYS[i], written[w], written[w + 1], now, written[w + 2]) end
+    local at = b + (i - 1) * 9
+    local k = tonumber(ARGV[at])
+    local raw = states[k]
+    -- a key named twice in one admission sees the state its latest consuming item left
+    for j = i - 1, 1, -1 do
+      if tonumber(ARGV[b + (j - 1) * 9]) == k and made[j] then raw = made[j]; break end
+    end
+    local ok, rem, reset, retry, ns, expires = admit_one(ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]),
+      num(ARGV[at + 4]), num(ARGV[at + 5]), num(ARGV[at + 6]), raw, now, ARGV[at + 8])
+    if ok and ARGV[at + 7] ~= "later" then
+      made[i] = ns; made_exp[i] = expires
+    else
+      made[i] = false
+      if not ok and reply[head + 1] == 1 then reply[head + 1] = 0; reply[head + 2] = i - 1 end
+    end
+    reply[r + 1] = ok and 1 or 0
+    reply[r + 2] = rem
+    reply[r + 3] = reset
+    reply[r + 4] = retry
+    r = r + 4
   end
+  if reply[head + 1] == 1 then
+    for i = 1, n do
+      if made[i] then
+        local k = tonumber(ARGV[b + (i - 1) * 9])
+        states[k] = made[i]; expiries[k] = made_exp[i]; nows[k] = now
+      end
+    end
+  end
+  b = b + n * 9
+end
+for k = 1, #KEYS do
+  if expiries[k] then store(KEYS[k], states[k], expiries[k], nows[k], raws[k]) end
 end
 return reply
 `;
