@@ -1,18 +1,29 @@
 /**
  * The admissions of one limit group that reach the Redis store in the same event-loop turn,
- * sent as ONE script call (see limit-script.ts for the layout). Each admission stays atomic on
- * its own: all its items consume or none, and it sees what the admissions before it in the
- * batch consumed, exactly as if each had been its own call in the same order.
+ * sent as ONE script call. Each admission stays atomic on its own: all its items consume or
+ * none, and it sees what the admissions before it in the batch consumed, exactly as if each had
+ * been its own call in the same order.
  *
  * Why batch: on a busy gateway tens of requests are read per turn. One call for all of them
  * pays the command, the script lookup, the MGET and the reply once instead of per request, in
  * Redis and in the client alike; and the keys they share (a global limit, a busy prefix) are
  * read and written once. No wait is added: the batch leaves at the end of the turn.
+ *
+ * The call's ARGV (read by limit-script.ts): "admit", the specs, the admissions, then the
+ * leases. Specs and admissions are binary little-endian (BinaryWriter): Redis makes a Lua
+ * string of every argument and Lua a `tonumber` of every text number, which cost more than
+ * the algorithms themselves; `struct.unpack` reads several numbers in one call.
+ * - specs: per distinct spec, u8 kind code (KIND_CODES, 1-based), f64 p1..p4;
+ * - admissions: u16 count, then per admission f64 now, u16 items, then per item u16 key index
+ *   (1-based into KEYS), u16 spec index (1-based), f64 cost, u8 charge later (0|1), u16 lease
+ *   index (0 = none, else ARGV[3 + index]).
  */
 
 import { quotaOf } from "../../limits/types.ts";
+import type { LimitSpec } from "../../limits/types.ts";
 import { admissionCost, storeUnavailable, type AdmitResult, type ItemOutcome, type LimitItem, type StoreUnavailable } from "../limits.ts";
-import { pushItem } from "./limit-args.ts";
+import { BinaryWriter } from "./binary-writer.ts";
+import { KIND_CODES, paramsOf } from "./limit-args.ts";
 
 /** One admission waiting for its batch's reply. */
 interface Waiting {
@@ -26,16 +37,20 @@ export class AdmissionBatch {
   readonly group: string;
   /** The batch's distinct Redis keys: KEYS of the call. */
   readonly keys: string[] = [];
-  /** ARGV of the call; its second slot (the number of admissions) is filled by `argvToSend`. */
-  readonly #argv: string[] = ["admit", "0"];
   readonly #keyPrefix: string;
-  /** Redis key → its 1-based index in `keys`, as the script reads it. */
-  readonly #keyIndex = new Map<string, string>();
+  /** Limit key (without the group prefix) → its 1-based index in `keys`. */
+  readonly #keyIndex = new Map<string, number>();
+  readonly #specs = new BinaryWriter(256);
+  readonly #specIndex = new Map<LimitSpec, number>();
+  #specCount = 0;
+  readonly #admissions = new BinaryWriter(1024);
+  readonly #leases: string[] = [];
   readonly #waiting: Waiting[] = [];
 
   constructor(group: string, keyPrefix: string) {
     this.group = group;
     this.#keyPrefix = keyPrefix;
+    this.#admissions.u16(0);
   }
 
   get size(): number {
@@ -44,20 +59,25 @@ export class AdmissionBatch {
 
   /** Queues one admission; resolves with its own answer once the batch's reply is read. */
   add(items: readonly LimitItem[], now: number, leases: readonly (string | undefined)[] | undefined): Promise<AdmitResult> {
-    const argv = this.#argv;
-    argv.push(String(now), String(items.length));
+    const out = this.#admissions;
+    out.f64(now);
+    out.u16(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      argv.push(this.#indexOf(this.#keyPrefix + item.key));
-      pushItem(argv, item.spec, now, admissionCost(item.cost), item.charge ?? "now", leases?.[i] ?? "");
+      out.u16(this.#indexOfKey(item.key));
+      out.u16(this.#indexOfSpec(item.spec, now));
+      out.f64(admissionCost(item.cost));
+      out.u8(item.charge === "later" ? 1 : 0);
+      const lease = leases?.[i];
+      out.u16(lease === undefined ? 0 : this.#leases.push(lease));
     }
     return new Promise((resolve) => this.#waiting.push({ items, leases, resolve }));
   }
 
-  /** ARGV to send, with the number of admissions set. */
-  argvToSend(): string[] {
-    this.#argv[1] = String(this.#waiting.length);
-    return this.#argv;
+  /** ARGV of the call. */
+  argv(): (string | Buffer)[] {
+    this.#admissions.u16At(0, this.#waiting.length);
+    return ["admit", this.#specs.bytes(), this.#admissions.bytes(), ...this.#leases];
   }
 
   /** Hands each admission its part of the script's reply. */
@@ -90,11 +110,27 @@ export class AdmissionBatch {
     for (const { resolve } of this.#waiting) resolve(error);
   }
 
-  #indexOf(key: string): string {
+  #indexOfKey(key: string): number {
     let index = this.#keyIndex.get(key);
     if (index === undefined) {
-      index = String(this.keys.push(key));
+      index = this.keys.push(this.#keyPrefix + key);
       this.#keyIndex.set(key, index);
+    }
+    return index;
+  }
+
+  /** Each distinct spec is sent once per call; a calendar's period depends on `now`, so it is never shared. */
+  #indexOfSpec(spec: LimitSpec, now: number): number {
+    let index = spec.kind === "calendar" ? undefined : this.#specIndex.get(spec);
+    if (index === undefined) {
+      const [kind, p1, p2, p3, p4] = paramsOf(spec, now);
+      this.#specs.u8(KIND_CODES.indexOf(kind) + 1);
+      this.#specs.f64(p1);
+      this.#specs.f64(p2);
+      this.#specs.f64(p3);
+      this.#specs.f64(p4);
+      index = ++this.#specCount;
+      if (spec.kind !== "calendar") this.#specIndex.set(spec, index);
     }
     return index;
   }

@@ -1,49 +1,62 @@
 /**
- * Turns limit items and settle ops into the Lua script's KEYS and ARGV (8 slots per item), and
- * builds the Redis key of a limit: `<prefix>{<group>}:<key>`, the group being the hash tag
+ * Turns limit specs and settle ops into what the Lua script reads (settle: 8 text slots per op;
+ * admissions are binary, see admission-batch.ts), and builds the Redis key of a limit: `<prefix>{<group>}:<key>`, the group being the hash tag
  * that keeps one admission's keys on one Redis Cluster shard.
  */
 
 import type { LimitSpec } from "../../limits/types.ts";
 
-/** Kind codes understood by the script, and the spec's 4 parameters. */
-function params(spec: LimitSpec, now: number): readonly string[] {
+/** A spec as the script reads it: its kind code and 4 numbers. */
+export type SpecParams = readonly [kind: string, p1: number, p2: number, p3: number, p4: number];
+
+/** Kind codes of the script, in the order of their binary codes (1-based, see limit-script.ts). */
+export const KIND_CODES: readonly string[] = ["fw", "sw", "log", "tb", "gcra", "cal", "cc", "hold"];
+
+/** The script's kind code and 4 parameters of `spec` at `now` (calendars depend on it). */
+function specParams(spec: LimitSpec, now: number): SpecParams {
   switch (spec.kind) {
-    case "fixed_window": return ["fw", String(spec.limit), String(spec.windowMs), "0", "0"];
-    case "sliding_window": return ["sw", String(spec.limit), String(spec.bucketMs), String(spec.buckets), String(spec.cap)];
-    case "sliding_log": return ["log", String(spec.limit), String(spec.windowMs), "0", "0"];
-    // String(x) is the shortest round-trip form: Lua's tonumber reads back the same double.
-    case "token_bucket": return ["tb", String(spec.capacity), String(spec.refillPerMs), "0", "0"];
-    case "gcra": return ["gcra", String(spec.emissionMs), String(spec.toleranceMs), String(spec.burst), "0"];
+    case "fixed_window": return ["fw", spec.limit, spec.windowMs, 0, 0];
+    case "sliding_window": return ["sw", spec.limit, spec.bucketMs, spec.buckets, spec.cap];
+    case "sliding_log": return ["log", spec.limit, spec.windowMs, 0, 0];
+    case "token_bucket": return ["tb", spec.capacity, spec.refillPerMs, 0, 0];
+    case "gcra": return ["gcra", spec.emissionMs, spec.toleranceMs, spec.burst, 0];
     case "calendar": {
       // Lua has no time-zone database: the period is computed here, at the same `now`.
       const period = spec.periodAt(now);
-      return ["cal", String(spec.limit), String(period.start), String(period.end), "0"];
+      return ["cal", spec.limit, period.start, period.end, 0];
     }
-    case "concurrency": return ["cc", String(spec.limit), String(spec.leaseMs), "0", "0"];
-    case "holds": return ["hold", String(spec.limit), String(spec.ttlMs), "0", "0"];
+    case "concurrency": return ["cc", spec.limit, spec.leaseMs, 0, 0];
+    case "holds": return ["hold", spec.limit, spec.ttlMs, 0, 0];
   }
 }
 
 /**
- * The 5 parameter slots of every spec but calendars, formatted once: specs are frozen objects
- * made at construction (one per rule and tier), so the hot path only looks them up.
+ * The parameters of every spec but calendars, computed once: specs are frozen objects made at
+ * construction (one per rule and tier), so the hot path only looks them up.
  */
-const formatted = new WeakMap<LimitSpec, readonly string[]>();
-const NONE: readonly string[] = ["fw", "0", "1", "0", "0"];
+const computed = new WeakMap<LimitSpec, SpecParams>();
 
-function slotsOf(spec: LimitSpec | undefined, now: number): readonly string[] {
-  if (spec === undefined) return NONE;
-  if (spec.kind === "calendar") return params(spec, now);
-  let slots = formatted.get(spec);
-  if (slots === undefined) {
-    slots = params(spec, now);
-    formatted.set(spec, slots);
+/** `specParams`, cached for every kind whose parameters do not depend on `now`. */
+export function paramsOf(spec: LimitSpec, now: number): SpecParams {
+  if (spec.kind === "calendar") return specParams(spec, now);
+  let params = computed.get(spec);
+  if (params === undefined) {
+    params = specParams(spec, now);
+    computed.set(spec, params);
   }
-  return slots;
+  return params;
 }
 
-/** Appends one item's 8 slots to `argv`. */
+const NONE: readonly string[] = ["fw", "0", "1", "0", "0"];
+
+/** The spec's 5 text slots (settle calls, off the request path). */
+function slotsOf(spec: LimitSpec | undefined, now: number): readonly string[] {
+  if (spec === undefined) return NONE;
+  const [kind, p1, p2, p3, p4] = paramsOf(spec, now);
+  return [kind, String(p1), String(p2), String(p3), String(p4)];
+}
+
+/** Appends one settle op's 8 slots to `argv`; String(x) is the shortest round-trip form, so Lua reads back the same double. */
 export function pushItem(argv: string[], spec: LimitSpec | undefined, now: number, cost: number, flag: string, lease: string): void {
   const slots = slotsOf(spec, now);
   argv.push(slots[0]!, slots[1]!, slots[2]!, slots[3]!, slots[4]!, cost === 1 ? "1" : String(cost), flag, lease);

@@ -5,8 +5,8 @@
  * Redis answer identically; test/store/limit-differential.test.ts checks it).
  *
  * Admit: KEYS = the distinct keys of a batch of admissions (all sharing one hash tag); ARGV =
- * "admit", m (admissions), then per admission: now (ms, the caller's clock), n (items), then 9
- * slots per item: key index (1-based, into KEYS), kind, p1, p2, p3, p4, cost, flag, lease.
+ * "admit", the specs and the admissions (binary, laid out in admission-batch.ts), then the
+ * leases of concurrency items. `now` is per admission, in ms, from the caller's clock.
  * Reply: per admission { allAllowed (1|0), deniedIndex (0-based, -1 if none), then per item
  * allowed, remaining, resetMs, retryAfterMs }, flat.
  * Settle: KEYS = one key per op; ARGV = "settle", now, n, then 8 slots per op (kind, p1, p2, p3,
@@ -362,32 +362,45 @@ end
 
 -- admit: a batch of admissions, each atomic (all its items consume or none), applied in order:
 -- each sees what the ones before it consumed. Every distinct key is read once (one MGET) and
--- written once, with the state the last admission left.
+-- written once, with the state the last admission left. Specs and admissions are binary (see
+-- admission-batch.ts): struct.unpack reads them without a string or a tonumber per number.
 local raws = redis.call("MGET", unpack(KEYS))
 -- per key: its latest state (false = none), and for keys an admission changed, expiry and clock
 local states, expiries, nows = {}, {}, {}
 for k = 1, #KEYS do states[k] = raws[k] end
+local KINDS = { "fw", "sw", "log", "tb", "gcra", "cal", "cc", "hold" }
+local sk, s1, s2, s3, s4 = {}, {}, {}, {}, {}
+local specs, pos = ARGV[2], 1
+for s = 1, #specs / 33 do
+  local code
+  code, s1[s], s2[s], s3[s], s4[s], pos = struct.unpack("<Bdddd", specs, pos)
+  sk[s] = KINDS[code]
+end
+local blob = ARGV[3]
+local m
+m, pos = struct.unpack("<H", blob, 1)
 local reply, r = {}, 0
--- this admission's items: the state each leaves (false when it consumes nothing), its expiry
-local made, made_exp = {}, {}
-local b = 3
-for _ = 1, tonumber(ARGV[2]) do
-  local now, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1])
-  b = b + 2
+-- this admission's items: key index, the state each leaves (false when it consumes nothing), its expiry
+local ks, made, made_exp = {}, {}, {}
+for _ = 1, m do
+  local now, n
+  now, n, pos = struct.unpack("<dH", blob, pos)
   local head = r
   reply[head + 1] = 1; reply[head + 2] = -1
   r = head + 2
   for i = 1, n do
-    local at = b + (i - 1) * 9
-    local k = tonumber(ARGV[at])
+    local k, s, cost, later, li
+    k, s, cost, later, li, pos = struct.unpack("<HHdBH", blob, pos)
+    ks[i] = k
     local raw = states[k]
     -- a key named twice in one admission sees the state its latest consuming item left
     for j = i - 1, 1, -1 do
-      if tonumber(ARGV[b + (j - 1) * 9]) == k and made[j] then raw = made[j]; break end
+      if ks[j] == k and made[j] then raw = made[j]; break end
     end
-    local ok, rem, reset, retry, ns, expires = admit_one(ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]),
-      num(ARGV[at + 4]), num(ARGV[at + 5]), num(ARGV[at + 6]), raw, now, ARGV[at + 8])
-    if ok and ARGV[at + 7] ~= "later" then
+    local lease = ""
+    if li > 0 then lease = ARGV[3 + li] end
+    local ok, rem, reset, retry, ns, expires = admit_one(sk[s], s1[s], s2[s], s3[s], s4[s], cost, raw, now, lease)
+    if ok and later == 0 then
       made[i] = ns; made_exp[i] = expires
     else
       made[i] = false
@@ -402,12 +415,11 @@ for _ = 1, tonumber(ARGV[2]) do
   if reply[head + 1] == 1 then
     for i = 1, n do
       if made[i] then
-        local k = tonumber(ARGV[b + (i - 1) * 9])
+        local k = ks[i]
         states[k] = made[i]; expiries[k] = made_exp[i]; nows[k] = now
       end
     end
   end
-  b = b + n * 9
 end
 for k = 1, #KEYS do
   if expiries[k] then store(KEYS[k], states[k], expiries[k], nows[k], raws[k]) end

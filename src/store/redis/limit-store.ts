@@ -186,7 +186,7 @@ class RedisStore implements RedisLimitStore {
   };
 
   #send(batch: AdmissionBatch): void {
-    this.#bounded("admit", this.#evalsha(batch.keys, batch.argvToSend()), this.#timeoutMs).then((reply) => {
+    this.#bounded("admit", this.#evalsha(batch.keys, batch.argv()), this.#timeoutMs).then((reply) => {
       if (isStoreUnavailable(reply)) batch.fail(reply);
       else batch.answer(reply);
     });
@@ -247,7 +247,7 @@ class RedisStore implements RedisLimitStore {
     return this.#bounded(what, this.#evalsha(keys, argv), this.#timeoutMs);
   }
 
-  async #evalsha(keys: string[], argv: string[]): Promise<unknown[] | number> {
+  async #evalsha(keys: string[], argv: readonly (string | Buffer)[]): Promise<unknown[] | number> {
     try {
       return await this.#client.evalsha(SHA, keys.length, ...keys, ...argv) as unknown[] | number;
     } catch (error) {
