@@ -242,7 +242,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
 /** One limit's counter item for this request. */
 function itemOf(prepared: PreparedRule, tier: LimitTier, load: number, view: RequestView): LimitItem {
   return {
-    key: prepared.keys.keyOf(keyOf(prepared.rule.key, view)),
+    key: prepared.keys.of(view),
     spec: load === 1 ? prepared.specs[tier] : prepared.atLoad(tier, load).spec,
     cost: prepared.rule.count === "response_bytes" ? 1 : costOf(prepared.rule.cost, view),
     charge: prepared.charge,

@@ -6,7 +6,7 @@
 import type { RateLimitConfig, RateLimitRule } from "../../config/config.ts";
 import type { LimitSpec } from "../types.ts";
 import { policyItem } from "./ratelimit-headers.ts";
-import { KeyCache } from "./key-cache.ts";
+import { CounterKeys } from "./key-cache.ts";
 import { LOAD_LEVELS, loadScaling, tierSpecs, type LimitTier, type TierFactors, type TierLimit, type TierSpecs } from "./tiers.ts";
 
 /** One limit, ready for requests. */
@@ -17,8 +17,8 @@ export interface PreparedRule {
    * by every route of the same limit group). Names cannot contain `:`, so prefixes never collide.
    */
   readonly keyPrefix: string;
-  /** `keyPrefix` + a dimension value, as one flat string per value (key-cache.ts). */
-  readonly keys: KeyCache;
+  /** This limit's counter key for a request: `keyPrefix` + its dimension values, flat (key-cache.ts). */
+  readonly keys: CounterKeys;
   readonly specs: TierSpecs;
   readonly policies: Readonly<Record<LimitTier, string>>;
   /** The spec and policy of a tier under the adaptive load factor (`specs`/`policies` at 1). */
@@ -74,7 +74,7 @@ export function prepareRule(rule: RateLimitRule, keyPrefix: string, factors: Tie
   return Object.freeze({
     rule,
     keyPrefix,
-    keys: new KeyCache(keyPrefix),
+    keys: new CounterKeys(keyPrefix, rule.key),
     specs,
     policies,
     atLoad: loadScaling(rule.spec, factors, full, policy),
