@@ -1,7 +1,7 @@
 /**
  * What every bench shares: servers started as child processes (each prints `{port, adminPort?}`
- * on its first stdout line), CPU time of a process from /proc, and one autocannon run against a
- * server with its CPU per request. Load stays on 127.0.0.1 and every run stops by itself.
+ * on its first stdout line), CPU time of a process from /proc, and autocannon runs against
+ * servers with their CPU per request, each variant framed by runs of its baseline. Load stays on 127.0.0.1 and every run stops by itself.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -43,12 +43,6 @@ export function cpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // CLK_TCK is 100 on Linux
 }
 
-export interface LoadOptions {
-  readonly connections: number;
-  readonly duration: number;
-  readonly warmup: number;
-}
-
 export interface LoadRow {
   readonly name: string;
   readonly rps: number;
@@ -59,13 +53,6 @@ export interface LoadRow {
   readonly total: number;
   readonly non2xx: number;
   readonly errors: number;
-}
-
-/** A warm-up, then one measured autocannon run against `url`, with the server's CPU per request. */
-export async function loadServer(name: string, url: string, server: ChildProcess, options: LoadOptions): Promise<LoadRow> {
-  const { connections, duration, warmup } = options;
-  if (warmup > 0) await autocannon({ url, connections, duration: warmup });
-  return (await loadRound({ name, url, server }, connections, duration)).row;
 }
 
 /** One target of an interleaved run. */
@@ -101,9 +88,9 @@ async function loadRound(target: Target, connections: number, duration: number):
   return { row, seconds, extraCpu };
 }
 
-export interface InterleavedOptions {
+export interface SandwichOptions {
   readonly connections: number;
-  /** Seconds per target and round. */
+  /** Seconds of one measurement. */
   readonly roundSeconds: number;
   readonly rounds: number;
   /** Seconds of warm-up per target before the first round. */
@@ -112,11 +99,25 @@ export interface InterleavedOptions {
   readonly onRound?: (round: number) => void;
 }
 
-export interface InterleavedRow extends LoadRow {
+/** Targets compared with one baseline. */
+export interface Comparison {
+  readonly baseline: Target;
+  readonly variants: readonly Target[];
+}
+
+export interface MeasuredRow extends LoadRow {
   /** CPU µs per request of the target's extra process, when it has one. */
   readonly extraCpuPerReq?: number;
-  /** req/s of each round, in round order. */
-  readonly roundRps: readonly number[];
+}
+
+/** A variant's throughput over its baseline's. */
+export interface Ratio {
+  /** Median over rounds of variant / mean of the baseline runs just before and just after it. */
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** All the variant's requests per second over all the baseline's. */
+  readonly total: number;
 }
 
 function median(values: readonly number[]): number {
@@ -125,47 +126,73 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/**
- * Loads every target in short rounds, one after the other (ABC, then CBA, …), instead of one
- * long run each. A shared machine's speed drifts by a third over seconds (measured here with a
- * fixed CPU loop: 16 to 22 ms for the same work); in long sequential runs that drift lands on
- * one target and not the other, in interleaved rounds on both alike. Latencies are the median
- * over rounds; requests/s and CPU are totals over all rounds.
- */
-export async function loadInterleaved(targets: readonly Target[], options: InterleavedOptions): Promise<InterleavedRow[]> {
-  const { connections, roundSeconds, rounds, warmup } = options;
-  for (const target of targets) if (warmup > 0) await autocannon({ url: target.url, connections, duration: warmup });
-  const byTarget = targets.map(() => [] as Round[]);
-  for (let round = 0; round < rounds; round++) {
-    const order = targets.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) byTarget[i]!.push(await loadRound(targets[i]!, connections, roundSeconds));
-    options.onRound?.(round + 1);
-  }
-  return byTarget.map((runs, i) => {
-    const total = runs.reduce((sum, r) => sum + r.row.total, 0);
-    const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
-    const cpu = runs.reduce((sum, r) => sum + r.row.cpuPerReq * r.row.total, 0);
-    const extra = runs.reduce((sum, r) => sum + r.extraCpu, 0);
-    return {
-      name: targets[i]!.name,
-      rps: total / seconds,
-      p50: median(runs.map((r) => r.row.p50)),
-      p99: median(runs.map((r) => r.row.p99)),
-      cpuPerReq: cpu / total,
-      total,
-      non2xx: runs.reduce((sum, r) => sum + r.row.non2xx, 0),
-      errors: runs.reduce((sum, r) => sum + r.row.errors, 0),
-      ...(targets[i]!.extraCpuMicros === undefined ? {} : { extraCpuPerReq: extra / total }),
-      roundRps: runs.map((r) => r.row.rps),
-    };
-  });
+function summarize(target: Target, runs: readonly Round[]): MeasuredRow {
+  const total = runs.reduce((sum, r) => sum + r.row.total, 0);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const cpu = runs.reduce((sum, r) => sum + r.row.cpuPerReq * r.row.total, 0);
+  const extra = runs.reduce((sum, r) => sum + r.extraCpu, 0);
+  return {
+    name: target.name,
+    rps: total / seconds,
+    p50: median(runs.map((r) => r.row.p50)),
+    p99: median(runs.map((r) => r.row.p99)),
+    cpuPerReq: cpu / total,
+    total,
+    non2xx: runs.reduce((sum, r) => sum + r.row.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.row.errors, 0),
+    ...(target.extraCpuMicros === undefined ? {} : { extraCpuPerReq: extra / total }),
+  };
 }
 
-/** The ratio a / b of two interleaved rows: over all rounds, and its spread across rounds. */
-export function ratioOf(a: InterleavedRow, b: InterleavedRow): { total: number; min: number; max: number; median: number } {
-  const perRound = a.roundRps.map((rps, i) => rps / b.roundRps[i]!);
-  return { total: a.rps / b.rps, min: Math.min(...perRound), max: Math.max(...perRound), median: median(perRound) };
+/**
+ * Loads each variant between two runs of its baseline (B V1 B V2 B, round after round) and
+ * rates it against the mean of the two baseline runs around it. A shared machine's speed
+ * drifts by a third within seconds (measured here with a fixed CPU loop: 16 to 22 ms for the
+ * same work); one long run per target lands that drift on one target and not the other,
+ * while a variant framed by its baseline meets the same machine, drift included. The median
+ * over rounds leaves out the rounds a burst of noise hit. Latencies are medians over rounds;
+ * requests/s and CPU are totals over all of a target's runs.
+ */
+export async function loadSandwiched(comparisons: readonly Comparison[], options: SandwichOptions): Promise<{
+  rows: Map<Target, MeasuredRow>;
+  ratios: Map<Target, Ratio>;
+}> {
+  const { connections, roundSeconds, rounds, warmup } = options;
+  const all = comparisons.flatMap((c) => [c.baseline, ...c.variants]);
+  for (const target of all) if (warmup > 0) await autocannon({ url: target.url, connections, duration: warmup });
+  const runs = new Map<Target, Round[]>(all.map((target) => [target, []]));
+  const perRound = new Map<Target, number[]>();
+  const measure = async (target: Target): Promise<number> => {
+    const round = await loadRound(target, connections, roundSeconds);
+    runs.get(target)!.push(round);
+    return round.row.rps;
+  };
+  for (let round = 0; round < rounds; round++) {
+    for (const { baseline, variants } of comparisons) {
+      let before = await measure(baseline);
+      for (const variant of variants) {
+        const rps = await measure(variant);
+        const after = await measure(baseline);
+        const ratios = perRound.get(variant) ?? [];
+        ratios.push(rps / ((before + after) / 2));
+        perRound.set(variant, ratios);
+        before = after;
+      }
+    }
+    options.onRound?.(round + 1);
+  }
+  const rows = new Map<Target, MeasuredRow>(all.map((target) => [target, summarize(target, runs.get(target)!)]));
+  const ratios = new Map<Target, Ratio>();
+  for (const { baseline, variants } of comparisons) {
+    for (const variant of variants) {
+      const values = perRound.get(variant)!;
+      ratios.set(variant, {
+        median: median(values), min: Math.min(...values), max: Math.max(...values),
+        total: rows.get(variant)!.rps / rows.get(baseline)!.rps,
+      });
+    }
+  }
+  return { rows, ratios };
 }
 
 /** Reads the admin /metrics text of a started Rampart. */

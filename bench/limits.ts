@@ -3,33 +3,32 @@
  * rate limits, with 3 limits per request on the memory store (per IP, per prefix, global; high
  * enough never to deny), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this
  * run, removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
- * consumes) on the minimal undici proxy, and that proxy alone. The targets take turns in short
- * interleaved rounds (see loadInterleaved). Prints requests/s, p50/p99, server CPU µs per
- * request, and the ratios against their targets with their spread across rounds.
+ * consumes) on the minimal undici proxy, and that proxy alone. Each variant is measured between
+ * two runs of its baseline, round after round (see loadSandwiched). Prints requests/s,
+ * p50/p99, server CPU µs per request, and the ratios against their targets with their spread
+ * across rounds.
  *
- *   node bench/limits.ts [--duration 10 --rounds 5 --connections 50 --redis-port 6379]
+ *   node bench/limits.ts [--rounds 12 --round-seconds 1 --connections 50 --redis-port 6379]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import {
-  adminMetrics, benchGatewayYaml, loadInterleaved, ratioOf, startServer, type InterleavedRow, type Started, type Target,
-} from "./harness.ts";
+import { adminMetrics, benchGatewayYaml, loadSandwiched, startServer, type MeasuredRow, type Ratio, type Started, type Target } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
-    rounds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "12" },
+    "round-seconds": { type: "string", default: "1" },
     connections: { type: "string", default: "50" },
     warmup: { type: "string", default: "2" },
     "redis-port": { type: "string", default: "6379" },
   },
 });
 const rounds = Number(values.rounds);
-const roundSeconds = Number(values.duration) / rounds;
+const roundSeconds = Number(values["round-seconds"]);
 const connections = Number(values.connections);
 const warmup = Number(values.warmup);
 const redisPort = Number(values["redis-port"]);
@@ -79,42 +78,40 @@ try {
   const upstream = await start("servers/upstream.ts", []);
   const origin = `http://127.0.0.1:${upstream.port}`;
   const gateways = { none: await startRampart("none", upstream.port), memory: await startRampart("memory", upstream.port), redis: await startRampart("redis", upstream.port) };
-  const targets = [
-    target("rampart, no limits", gateways.none),
-    target("rampart, 3 memory limits", gateways.memory),
-    target("rampart, 3 redis limits", gateways.redis, () => redisCpuMicros(redis)),
-    target("undici proxy alone", await start("servers/undici-proxy.ts", [origin])),
-    target("undici proxy + rlf (3 mem)", await start("servers/undici-proxy-rlf.ts", [origin])),
-  ];
-  console.log(`bench:limits — gateway with 3 limits per request, ${rounds} interleaved rounds of ${roundSeconds} s per target, ${connections} connections, autocannon, 127.0.0.1\n`);
-  const rows = await loadInterleaved(targets, {
-    connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`),
-  });
-  const [none, memory, onRedis, undici, rlf] = rows as [InterleavedRow, InterleavedRow, InterleavedRow, InterleavedRow, InterleavedRow];
-  const decisionP99 = new Map<InterleavedRow, number>();
-  for (const [row, server] of [[none, gateways.none], [memory, gateways.memory], [onRedis, gateways.redis]] as const) {
-    decisionP99.set(row, histogramQuantile(await adminMetrics(server.adminPort as number), "rampart_decision_latency_seconds", 0.99));
+  const none = target("rampart, no limits", gateways.none);
+  const memory = target("rampart, 3 memory limits", gateways.memory);
+  const onRedis = target("rampart, 3 redis limits", gateways.redis, () => redisCpuMicros(redis));
+  const undici = target("undici proxy alone", await start("servers/undici-proxy.ts", [origin]));
+  const rlf = target("undici proxy + rlf (3 mem)", await start("servers/undici-proxy-rlf.ts", [origin]));
+  console.log(`bench:limits — gateway with 3 limits per request, ${rounds} rounds of ${roundSeconds} s per run, each variant between two runs of its baseline, ${connections} connections, autocannon, 127.0.0.1\n`);
+  const { rows, ratios } = await loadSandwiched([
+    { baseline: none, variants: [memory, onRedis] },
+    { baseline: undici, variants: [rlf] },
+  ], { connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`) });
+  const decisionP99 = new Map<Target, number>();
+  for (const [t, server] of [[none, gateways.none], [memory, gateways.memory], [onRedis, gateways.redis]] as const) {
+    decisionP99.set(t, histogramQuantile(await adminMetrics(server.adminPort as number), "rampart_decision_latency_seconds", 0.99));
   }
 
   console.log("target                       req/s   p50 ms  p99 ms  CPU µs/req  redis CPU µs/req  decision p99  non-2xx  errors");
-  for (const r of rows) {
+  for (const [t, r] of rows) {
     const redisCpu = r.extraCpuPerReq === undefined ? "-" : r.extraCpuPerReq.toFixed(1);
-    const p99 = decisionP99.get(r);
+    const p99 = decisionP99.get(t);
     const decision = p99 === undefined ? "-" : `≤ ${(p99 * 1e6).toFixed(0)} µs`;
     console.log(
       `${r.name.padEnd(27)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)} ${String(r.p99).padStart(7)}  ${r.cpuPerReq.toFixed(1).padStart(10)}  ${redisCpu.padStart(16)}  ${decision.padStart(12)}  ${String(r.non2xx).padStart(7)}  ${String(r.errors).padStart(6)}`,
     );
   }
-  const show = (label: string, a: InterleavedRow, b: InterleavedRow, goal: string): void => {
-    const ratio = ratioOf(a, b);
-    console.log(`${label.padEnd(28)}: ${ratio.total.toFixed(3)}   (rounds: median ${ratio.median.toFixed(3)}, ${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)})   ${goal}`);
+  const show = (label: string, ratio: Ratio, goal: string): void => {
+    console.log(`${label.padEnd(28)}: ${ratio.median.toFixed(3)}   (${rounds} rounds: ${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}; all requests: ${ratio.total.toFixed(3)})   ${goal}`);
   };
-  console.log("");
-  show("3 memory limits / no limits", memory, none, "(target ≥ 0.9)");
-  show("3 redis limits / no limits", onRedis, none, "(target ≥ 0.7)");
-  show("rlf proxy / undici proxy", rlf, undici, "(reference: what the same 3 limits cost rate-limiter-flexible)");
-  console.log(`CPU added by 3 limits       : memory ${(memory.cpuPerReq - none.cpuPerReq).toFixed(1)} µs/req, redis ${(onRedis.cpuPerReq - none.cpuPerReq).toFixed(1)} µs/req (+ ${onRedis.extraCpuPerReq?.toFixed(1)} µs/req in redis-server), rlf ${(rlf.cpuPerReq - undici.cpuPerReq).toFixed(1)} µs/req`);
-  if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) console.log("\nwarning: some answers were not 2xx or failed: the figures above are not comparable");
+  const row = (t: Target): MeasuredRow => rows.get(t)!;
+  console.log("\nratios: median over rounds of the variant / its baseline's runs around it");
+  show("3 memory limits / no limits", ratios.get(memory)!, "(target ≥ 0.9)");
+  show("3 redis limits / no limits", ratios.get(onRedis)!, "(target ≥ 0.7)");
+  show("rlf proxy / undici proxy", ratios.get(rlf)!, "(reference: what the same 3 limits cost rate-limiter-flexible)");
+  console.log(`CPU added by 3 limits       : memory ${(row(memory).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req, redis ${(row(onRedis).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req (+ ${row(onRedis).extraCpuPerReq?.toFixed(1)} µs/req in redis-server), rlf ${(row(rlf).cpuPerReq - row(undici).cpuPerReq).toFixed(1)} µs/req`);
+  if ([...rows.values()].some((r) => r.non2xx > 0 || r.errors > 0)) console.log("\nwarning: some answers were not 2xx or failed: the figures above are not comparable");
 } finally {
   for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   if (redis.status === "ready") {

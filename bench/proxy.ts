@@ -1,32 +1,35 @@
 /**
  * bench:proxy — one run, one load generator, side by side: the upstream alone, a minimal
- * undici proxy (the baseline), and Rampart with the gate layer on. Prints requests/s, p50/p99
+ * undici proxy (the baseline), and Rampart with the gate layer on, each measured between two
+ * runs of the baseline, round after round (see loadSandwiched). Prints requests/s, p50/p99
  * latency and server CPU µs per request for each, the ratios, and Rampart's decision latency
  * quantiles from its own µs histogram. Load stays on 127.0.0.1 and stops by itself.
  *
- *   npm run bench:proxy [-- --duration 10 --connections 50]
+ *   npm run bench:proxy [-- --rounds 10 --round-seconds 1 --connections 50]
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { adminMetrics, benchGatewayYaml, loadServer, startServer, type LoadRow } from "./harness.ts";
+import { adminMetrics, benchGatewayYaml, loadSandwiched, startServer, type Target } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "10" },
+    "round-seconds": { type: "string", default: "1" },
     connections: { type: "string", default: "50" },
     warmup: { type: "string", default: "2" },
   },
 });
-const duration = Number(values.duration);
+const rounds = Number(values.rounds);
+const roundSeconds = Number(values["round-seconds"]);
 const connections = Number(values.connections);
 const warmup = Number(values.warmup);
 
-const options = { connections, duration, warmup };
-const url = (port: number): string => `http://127.0.0.1:${port}/api/items/42`;
+const target = (name: string, server: { child: ChildProcess; port: number }): Target =>
+  ({ name, url: `http://127.0.0.1:${server.port}/api/items/42`, server: server.child });
 
 function rampartConfig(upstreamPort: number, logFile: string): string {
   const routes = `  - path: /api/items/:id
@@ -51,23 +54,24 @@ try {
   const rampart = await startServer("servers/rampart.ts", [configFile]);
   children.push(rampart.child);
 
-  console.log(`bench:proxy — ${duration} s per target, ${connections} connections, autocannon, 127.0.0.1\n`);
-  const rows = [
-    await loadServer("upstream alone", url(upstream.port), upstream.child, options),
-    await loadServer("minimal undici proxy", url(baseline.port), baseline.child, options),
-    await loadServer("rampart (gate layer)", url(rampart.port), rampart.child, options),
-  ];
+  console.log(`bench:proxy — ${rounds} rounds of ${roundSeconds} s per run, each target between two runs of the undici proxy, ${connections} connections, autocannon, 127.0.0.1\n`);
+  const alone = target("upstream alone", upstream);
+  const undici = target("minimal undici proxy", baseline);
+  const ours = target("rampart (gate layer)", rampart);
+  const { rows, ratios } = await loadSandwiched([{ baseline: undici, variants: [ours, alone] }], {
+    connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`),
+  });
   console.log("target                    req/s     p50 ms  p99 ms  server CPU µs/req  non-2xx  errors");
-  for (const r of rows) {
+  for (const t of [alone, undici, ours]) {
+    const r = rows.get(t)!;
     console.log(
       `${r.name.padEnd(24)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)}  ${r.cpuPerReq.toFixed(1).padStart(17)}  ${String(r.non2xx).padStart(7)}  ${String(r.errors).padStart(6)}`,
     );
   }
-  const [alone, undici, ours] = rows as [LoadRow, LoadRow, LoadRow];
+  const ratio = ratios.get(ours)!;
   console.log("");
-  console.log(`undici proxy / upstream alone : ${(undici.rps / alone.rps).toFixed(3)}`);
-  console.log(`rampart / upstream alone      : ${(ours.rps / alone.rps).toFixed(3)}`);
-  console.log(`rampart / undici proxy        : ${(ours.rps / undici.rps).toFixed(3)}   (target ≥ 0.9)`);
+  console.log(`undici proxy / upstream alone : ${(1 / ratios.get(alone)!.median).toFixed(3)}`);
+  console.log(`rampart / undici proxy        : ${ratio.median.toFixed(3)}   (median of ${rounds} rounds, ${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}; all requests: ${ratio.total.toFixed(3)})   (target ≥ 0.9)`);
 
   const text = await adminMetrics(rampart.adminPort as number);
   const p50 = histogramQuantile(text, "rampart_decision_latency_seconds", 0.5);
