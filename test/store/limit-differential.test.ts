@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { Redis } from "ioredis";
-import { isStoreUnavailable, type Admission, type AdmitResult, type SettleOp } from "../../src/store/limits.ts";
+import { isStoreUnavailable, type Admission, type AdmitResult, type LimitItem, type SettleOp } from "../../src/store/limits.ts";
 import { createMemoryLimitStore } from "../../src/store/memory/limit-store.ts";
 import { createRedisLimitStore } from "../../src/store/redis/limit-store.ts";
 import { sampleSpecs, T0 } from "./limit-store-contract.ts";
@@ -30,17 +30,20 @@ function ok(result: AdmitResult): Admission {
 }
 
 const specs = sampleSpecs();
+/** 1 to 3 limit items on 2 keys per kind, costs 0 to 3, some charged later. */
+const itemsArb = fc.array(fc.record({
+  spec: fc.integer({ min: 0, max: specs.length - 1 }),
+  key: fc.integer({ min: 0, max: 1 }),
+  cost: fc.integer({ min: 0, max: 3 }),
+  later: fc.boolean(),
+}), { minLength: 1, maxLength: 3 });
+type ArbItem = { spec: number; key: number; cost: number; later: boolean };
+const limitItems = (items: readonly ArbItem[]): LimitItem[] => items.map((i) => ({
+  key: `${specs[i.spec]!.kind}:${i.key}`, spec: specs[i.spec]!, cost: i.cost,
+  ...(i.later ? { charge: "later" as const } : {}),
+}));
 const step = fc.oneof(
-  fc.record({
-    type: fc.constant("admit" as const),
-    gap: fc.integer({ min: 0, max: 400 }),
-    items: fc.array(fc.record({
-      spec: fc.integer({ min: 0, max: specs.length - 1 }),
-      key: fc.integer({ min: 0, max: 1 }),
-      cost: fc.integer({ min: 0, max: 3 }),
-      later: fc.boolean(),
-    }), { minLength: 1, maxLength: 3 }),
-  }),
+  fc.record({ type: fc.constant("admit" as const), gap: fc.integer({ min: 0, max: 400 }), items: itemsArb }),
   fc.record({
     type: fc.constant("settle" as const),
     gap: fc.integer({ min: 0, max: 400 }),
@@ -67,10 +70,7 @@ describe("memory and Redis stores agree", () => {
         for (const s of steps) {
           now += s.gap;
           if (s.type === "admit") {
-            const items = s.items.map((i) => ({
-              key: `${specs[i.spec]!.kind}:${i.key}`, spec: specs[i.spec]!, cost: i.cost,
-              ...(i.later ? { charge: "later" as const } : {}),
-            }));
+            const items = limitItems(s.items);
             const a = memory.admit("d", items, now);
             const b = ok(await redis.admit("d", items, now));
             assert.deepEqual(strip(b), strip(a));
@@ -107,15 +107,7 @@ describe("memory and Redis stores agree", () => {
 
   it("property: admissions sent in one turn (one batched call) answer as if made one after another", async () => {
     let n = 0;
-    const admission = fc.record({
-      gap: fc.integer({ min: 0, max: 50 }),
-      items: fc.array(fc.record({
-        spec: fc.integer({ min: 0, max: specs.length - 1 }),
-        key: fc.integer({ min: 0, max: 1 }),
-        cost: fc.integer({ min: 0, max: 3 }),
-        later: fc.boolean(),
-      }), { minLength: 1, maxLength: 3 }),
-    });
+    const admission = fc.record({ gap: fc.integer({ min: 0, max: 50 }), items: itemsArb });
     await fc.assert(fc.asyncProperty(fc.array(admission, { minLength: 2, maxLength: 40 }), async (batch) => {
       const memory = createMemoryLimitStore();
       const redis = createRedisLimitStore({ keyPrefix: `${run}b${n++}:`, timeoutMs: 1000 });
@@ -124,10 +116,7 @@ describe("memory and Redis stores agree", () => {
         let now = T0 + 7;
         const sent = batch.map((a) => {
           now += a.gap;
-          const items = a.items.map((i) => ({
-            key: `${specs[i.spec]!.kind}:${i.key}`, spec: specs[i.spec]!, cost: i.cost,
-            ...(i.later ? { charge: "later" as const } : {}),
-          }));
+          const items = limitItems(a.items);
           return { items, now, answer: redis.admit("d", items, now) };
         });
         for (const { items, now: at, answer } of sent) assert.deepEqual(strip(ok(await answer)), strip(memory.admit("d", items, at)));
