@@ -33,7 +33,7 @@ export interface LayerContext {
    * Headers every answer to this request carries, allowed or not (e.g. RateLimit): layers add
    * to it, the pipeline copies it into the decision (a verdict's own headers win).
    */
-  responseHeaders?: Record<string, string>;
+  responseHeaders?: Record<string, string> | undefined;
   /**
    * Failures a layer handled itself without throwing (e.g. a store down, a local fallback used):
    * they reach the decision's `errors` and the log like a thrown layer's, without changing the action.

@@ -109,6 +109,8 @@ export function createPipeline(options: PipelineOptions): Pipeline & { readonly 
         decision: undefined,
         memo: new Map(),
         failures,
+        // Present from the start, so a layer that sets it does not change the object's shape.
+        responseHeaders: undefined,
       };
       return run(facts, ctx, 0, failures);
     },
