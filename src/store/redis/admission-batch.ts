@@ -19,8 +19,7 @@
  *   index (0 = none, else ARGV[3 + index]).
  */
 
-import { quotaOf } from "../../limits/types.ts";
-import type { LimitSpec } from "../../limits/types.ts";
+import { quotaOf, type LimitSpec } from "../../limits/types.ts";
 import { admissionCost, storeUnavailable, type AdmitResult, type ItemOutcome, type LimitItem, type StoreUnavailable } from "../limits.ts";
 import { BinaryWriter } from "./binary-writer.ts";
 import { KIND_CODES, paramsOf } from "./limit-args.ts";
@@ -34,7 +33,6 @@ interface Waiting {
 }
 
 export class AdmissionBatch {
-  readonly group: string;
   /** The batch's distinct Redis keys: KEYS of the call. */
   readonly keys: string[] = [];
   readonly #keyPrefix: string;
@@ -47,8 +45,8 @@ export class AdmissionBatch {
   readonly #leases: string[] = [];
   readonly #waiting: Waiting[] = [];
 
-  constructor(group: string, keyPrefix: string) {
-    this.group = group;
+  /** `keyPrefix`: what every key of the batch's group starts with (`<prefix>{<group>}:`). */
+  constructor(keyPrefix: string) {
     this.#keyPrefix = keyPrefix;
     this.#admissions.u16(0);
   }

@@ -1,7 +1,8 @@
 /**
  * Turns limit specs and settle ops into what the Lua script reads (settle: 8 text slots per op;
- * admissions are binary, see admission-batch.ts), and builds the Redis key of a limit: `<prefix>{<group>}:<key>`, the group being the hash tag
- * that keeps one admission's keys on one Redis Cluster shard.
+ * admissions are binary, see admission-batch.ts), and builds the Redis key of a limit:
+ * `<prefix>{<group>}:<key>`, the group being the hash tag that keeps one admission's keys on
+ * one Redis Cluster shard.
  */
 
 import type { LimitSpec } from "../../limits/types.ts";

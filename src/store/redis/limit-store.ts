@@ -133,7 +133,7 @@ class RedisStore implements RedisLimitStore {
     if (down !== undefined) return Promise.resolve(down);
     let batch = this.#batches.get(group);
     if (batch === undefined) {
-      batch = new AdmissionBatch(group, this.#keyPrefix(group));
+      batch = new AdmissionBatch(this.#keyPrefix(group));
       this.#batches.set(group, batch);
       if (this.#batches.size === 1) setImmediate(this.#sendBatches);
     }
