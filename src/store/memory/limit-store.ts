@@ -39,8 +39,15 @@ interface Entry {
   bytes: number;
   /** CLOCK reference bit: set on use, cleared when the eviction hand passes the entry over. */
   used: boolean;
-  /** Position in the CLOCK ring. */
+  /** Position in the CLOCK ring; -1 once the entry is deleted. */
   slot: number;
+}
+
+/** An entry's state if it is of `kind` and still counts at `now`, and marks it used. */
+function stateOf(entry: Entry | undefined, kind: LimitKind, now: number): LimitState | undefined {
+  if (entry === undefined || entry.kind !== kind || entry.expiresAt <= now) return undefined;
+  entry.used = true;
+  return entry.state;
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -82,18 +89,22 @@ class MemoryStore implements MemoryLimitStore {
   admit(group: string, items: readonly LimitItem[], now: number): Admission {
     const n = items.length;
     if (n === 0) return { allowed: true, deniedIndex: -1, retryAfterMs: 0, items: NO_ITEMS };
+    const composed = this.#composedKeys(group);
     const keys = new Array<string>(n);
+    // Each key's entry is looked up once, for the read and the write.
+    const entries = new Array<Entry | undefined>(n);
     const steps = new Array<Step<LimitState>>(n);
     const leases = new Array<string | undefined>(n);
     let deniedIndex = -1;
     let retryAfterMs = 0;
     for (let i = 0; i < n; i++) {
       const item = items[i]!;
-      const key = this.#keyOf(group, item.key);
+      const key = this.#keyOf(composed, group, item.key);
       keys[i] = key;
+      entries[i] = this.#entries.get(key);
       const lease = item.spec.kind === "concurrency" && item.charge !== "later" ? this.#leasePrefix + (++this.#leaseSeq).toString(36) : "";
       leases[i] = lease === "" ? undefined : lease;
-      const step = admitLimit(item.spec, this.#prior(keys, steps, items, i, now), admissionCost(item.cost), now, lease);
+      const step = admitLimit(item.spec, this.#prior(keys, entries, steps, items, i, now), admissionCost(item.cost), now, lease);
       steps[i] = step;
       if (!step.allowed) {
         if (deniedIndex < 0) deniedIndex = i;
@@ -104,7 +115,7 @@ class MemoryStore implements MemoryLimitStore {
     if (allowed) {
       for (let i = 0; i < n; i++) {
         const item = items[i]!;
-        if (item.charge !== "later") this.#write(keys[i]!, group, item.key, item.spec, steps[i]!.state, now);
+        if (item.charge !== "later") this.#write(keys[i]!, entries[i], group, item.key, item.spec, steps[i]!.state, now);
       }
     }
     const outcomes = new Array<ItemOutcome>(n);
@@ -135,7 +146,7 @@ class MemoryStore implements MemoryLimitStore {
           next = chargeLimit(op.spec, prior, settleAmount(op.cost), now);
           break;
       }
-      if (next !== undefined) this.#write(key, group, op.key, op.spec, next, now);
+      if (next !== undefined) this.#write(key, undefined, group, op.key, op.spec, next, now);
     }
     return undefined;
   }
@@ -155,16 +166,21 @@ class MemoryStore implements MemoryLimitStore {
     this.#bytes = 0;
   }
 
-  /**
-   * `group + SEPARATOR + itemKey` as one flat string, the same object for a returning client:
-   * a fresh concatenation would be flattened and hashed again by every lookup.
-   */
-  #keyOf(group: string, itemKey: string): string {
+  /** The composed keys of one group (see #keyOf), looked up once per admission. */
+  #composedKeys(group: string): Map<string, string> {
     let keys = this.#composed.get(group);
     if (keys === undefined) {
       keys = new Map();
       this.#composed.set(group, keys);
     }
+    return keys;
+  }
+
+  /**
+   * `group + SEPARATOR + itemKey` as one flat string, the same object for a returning client:
+   * a fresh concatenation would be flattened and hashed again by every lookup.
+   */
+  #keyOf(keys: Map<string, string>, group: string, itemKey: string): string {
     let key = keys.get(itemKey);
     if (key === undefined) {
       if (keys.size >= MAX_COMPOSED_KEYS) keys.clear();
@@ -175,25 +191,27 @@ class MemoryStore implements MemoryLimitStore {
   }
 
   /** The state item `i` starts from: an earlier item's pending state for the same key, else the stored one. */
-  #prior(keys: string[], steps: Step<LimitState>[], items: readonly LimitItem[], i: number, now: number): LimitState | undefined {
+  #prior(keys: string[], entries: (Entry | undefined)[], steps: Step<LimitState>[], items: readonly LimitItem[], i: number, now: number): LimitState | undefined {
     const key = keys[i]!;
     const kind = items[i]!.spec.kind;
     for (let j = i - 1; j >= 0; j--) {
       if (keys[j] === key && items[j]!.charge !== "later") return items[j]!.spec.kind === kind ? steps[j]!.state : undefined;
     }
-    return this.#read(key, kind, now);
+    return stateOf(entries[i], kind, now);
   }
 
   #read(key: string, kind: LimitKind, now: number): LimitState | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined || entry.kind !== kind || entry.expiresAt <= now) return undefined;
-    entry.used = true;
-    return entry.state;
+    return stateOf(this.#entries.get(key), kind, now);
   }
 
-  #write(key: string, group: string, itemKey: string, spec: LimitSpec, state: LimitState, now: number): void {
+  /**
+   * Stores `state` under `key`. `known` is the key's entry as looked up before this call, if
+   * any: it is used unless an eviction since has deleted it (or it was unknown: a key added
+   * by an earlier item of the same admission is found again).
+   */
+  #write(key: string, known: Entry | undefined, group: string, itemKey: string, spec: LimitSpec, state: LimitState, now: number): void {
     const expiresAt = expiryOf(spec, state);
-    const entry = this.#entries.get(key);
+    const entry = known !== undefined && known.slot >= 0 ? known : this.#entries.get(key);
     if (expiresAt <= now) { if (entry !== undefined) this.#delete(key); return; }
     const bytes = ENTRY_BYTES + stringBytes(key) + stateBytes(spec.kind, state);
     if (entry !== undefined) {
@@ -220,6 +238,8 @@ class MemoryStore implements MemoryLimitStore {
     this.#entries.delete(key);
     this.#ring[entry.slot] = undefined;
     this.#freeSlots.push(entry.slot);
+    // Marks the entry gone for an admission that looked it up before it was evicted.
+    entry.slot = -1;
     // Evicted and reset keys leave stale heap slots behind; rebuild before they pile up.
     if (this.#expiries.size > 2 * this.#entries.size + 1024) {
       this.#expiries.rebuild(Array.from(this.#entries, ([k, e]) => [k, e.expiresAt] as const));
