@@ -1,7 +1,8 @@
 /**
  * What every bench shares: servers started as child processes (each prints `{port, adminPort?}`
  * on its first stdout line), CPU time of a process from /proc, and autocannon runs against
- * servers with their CPU per request, each variant framed by runs of its baseline. Load stays on 127.0.0.1 and every run stops by itself.
+ * servers with their CPU per request, each variant framed by runs of its baseline. Load stays
+ * on 127.0.0.1 and every run stops by itself.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -55,7 +56,7 @@ export interface LoadRow {
   readonly errors: number;
 }
 
-/** One target of an interleaved run. */
+/** One server under load in a bench. */
 export interface Target {
   readonly name: string;
   readonly url: string;

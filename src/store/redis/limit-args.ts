@@ -10,7 +10,7 @@ import type { LimitSpec } from "../../limits/types.ts";
 /** A spec as the script reads it: its kind code and 4 numbers. */
 export type SpecParams = readonly [kind: string, p1: number, p2: number, p3: number, p4: number];
 
-/** Kind codes of the script, in the order of their binary codes (1-based, see limit-script.ts). */
+/** Kind codes, in the order of their binary codes (1-based): limit-script.ts builds its table from it. */
 export const KIND_CODES: readonly string[] = ["fw", "sw", "log", "tb", "gcra", "cal", "cc", "hold"];
 
 /** The script's kind code and 4 parameters of `spec` at `now` (calendars depend on it). */
@@ -57,8 +57,11 @@ function slotsOf(spec: LimitSpec | undefined, now: number): readonly string[] {
   return [kind, String(p1), String(p2), String(p3), String(p4)];
 }
 
-/** Appends one settle op's 8 slots to `argv`; String(x) is the shortest round-trip form, so Lua reads back the same double. */
-export function pushItem(argv: string[], spec: LimitSpec | undefined, now: number, cost: number, flag: string, lease: string): void {
+/**
+ * Appends one settle op's 8 slots to `argv`. String(x) is the shortest round-trip form, so Lua's
+ * tonumber reads back the same double.
+ */
+export function pushSettleOp(argv: string[], spec: LimitSpec | undefined, now: number, cost: number, flag: string, lease: string): void {
   const slots = slotsOf(spec, now);
   argv.push(slots[0]!, slots[1]!, slots[2]!, slots[3]!, slots[4]!, cost === 1 ? "1" : String(cost), flag, lease);
 }

@@ -32,6 +32,7 @@
  *   locals and the rarely needed helpers are built on first use.
  */
 
+import { KIND_CODES } from "./limit-args.ts";
 import { LUA_ALGORITHMS } from "./limit-script-algorithms.ts";
 
 export const LIMIT_SCRIPT = LUA_ALGORITHMS + String.raw`
@@ -114,7 +115,7 @@ local raws = redis.call("MGET", unpack(KEYS))
 -- per key: its latest state (false = none), and for keys an admission changed, expiry and clock
 local states, expiries, nows = {}, {}, {}
 for k = 1, #KEYS do states[k] = raws[k] end
-local KINDS = { "fw", "sw", "log", "tb", "gcra", "cal", "cc", "hold" }
+local KINDS = { ${KIND_CODES.map((kind) => `"${kind}"`).join(", ")} }
 local sk, s1, s2, s3, s4 = {}, {}, {}, {}, {}
 local specs, pos = ARGV[2], 1
 for s = 1, #specs / 33 do

@@ -27,7 +27,7 @@ import {
   type StoreUnavailable,
 } from "../limits.ts";
 import { AdmissionBatch } from "./admission-batch.ts";
-import { groupPrefix, pushItem } from "./limit-args.ts";
+import { groupPrefix, pushSettleOp } from "./limit-args.ts";
 import { LIMIT_SCRIPT } from "./limit-script.ts";
 
 export interface RedisNode { readonly host: string; readonly port: number }
@@ -154,10 +154,10 @@ class RedisStore implements RedisLimitStore {
     for (const op of ops) {
       keys.push(keyPrefix + op.key);
       switch (op.op) {
-        case "reset": pushItem(argv, undefined, now, 0, "reset", ""); break;
-        case "release": pushItem(argv, op.spec, now, 0, "release", op.lease); break;
-        case "lower": pushItem(argv, op.spec, now, settleAmount(op.amount), "lower", ""); break;
-        case "add": pushItem(argv, op.spec, now, settleAmount(op.cost), "add", ""); break;
+        case "reset": pushSettleOp(argv, undefined, now, 0, "reset", ""); break;
+        case "release": pushSettleOp(argv, op.spec, now, 0, "release", op.lease); break;
+        case "lower": pushSettleOp(argv, op.spec, now, settleAmount(op.amount), "lower", ""); break;
+        case "add": pushSettleOp(argv, op.spec, now, settleAmount(op.cost), "add", ""); break;
       }
     }
     const reply = await this.#run("settle", keys, argv);
