@@ -10,7 +10,7 @@ import { keyOf, type RequestView } from "./dimensions.ts";
 /** Values kept per limit before the cache starts over. */
 const MAX_KEYS = 4096;
 
-export class KeyCache {
+class KeyCache {
   readonly #prefix: string;
   #keys = new Map<string, string>();
 
