@@ -159,7 +159,11 @@ function toDecision(
   responseHeaders: Readonly<Record<string, string>> | undefined,
 ): Decision {
   if (verdict === undefined || verdict.action === "allow") {
-    if (failures.length === 0 && risk === 0 && verdict === undefined && responseHeaders === undefined) return ALLOW;
+    if (failures.length === 0 && risk === 0 && verdict === undefined) {
+      if (responseHeaders === undefined) return ALLOW;
+      // A limited route's usual answer: allowed, with its RateLimit headers and nothing else to say.
+      return { action: "allow", status: ALLOW.status, reasons: ALLOW.reasons, risk, headers: responseHeaders, errors: ALLOW.errors };
+    }
     const reasons = failures.map(failureReason);
     if (verdict !== undefined) reasons.unshift(verdict.reason);
     return { ...ALLOW, risk, errors: failures, reasons, headers: responseHeaders ?? ALLOW.headers };
