@@ -11,7 +11,8 @@ import {
 } from "../../store/limits.ts";
 import { createAccounting, releaseOp, settleOps, type AccountingError } from "./accounting.ts";
 import { bypasses, matchAllow, type Bypass } from "./allow.ts";
-import { costOf, keyOf, RequestView } from "./dimensions.ts";
+import { keyOf, RequestView } from "./dimensions.ts";
+import { itemOf } from "./items.ts";
 import { penalize, type PenaltyError } from "./penalty.ts";
 import { policyValue, prepareRoutes, type PreparedRule, type RoutePlan, type RuleSet } from "./plan.ts";
 import { rateLimitHeaderPair, stateText } from "./ratelimit-headers.ts";
@@ -73,7 +74,8 @@ interface Pending {
   readonly rules: readonly PreparedRule[];
   /** The prepared set `rules` is, or undefined when an allow-list entry skipped some of them. */
   readonly set: RuleSet | undefined;
-  readonly items: LimitItem[];
+  /** Read only: a set's items may be the same objects for every request of a client (items.ts). */
+  readonly items: readonly LimitItem[];
   /** Key of the hold this route lowers on success. */
   releaseKey: string | undefined;
 }
@@ -124,20 +126,21 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     if (bypass === undefined) {
       // Nothing is skipped: the request meets a prepared set, and only its items are made here.
       const set = withPlan ?? plan.own;
-      pending = { facts, plan, tier, load, bypass, skipped: NONE_SKIPPED, rules: set.rules, set, items: itemsOf(set.rules, tier, load, view), releaseKey: undefined };
+      pending = { facts, plan, tier, load, bypass, skipped: NONE_SKIPPED, rules: set.rules, set, items: set.items.of(tier, load, view), releaseKey: undefined };
     } else {
       const kept: PreparedRule[] = [];
-      pending = { facts, plan, tier, load, bypass, skipped: [], rules: kept, set: undefined, items: [], releaseKey: undefined };
-      collect(pending, kept, plan.rules, view);
-      if (planName !== undefined && withPlan !== undefined) collect(pending, kept, plan.plans.get(planName) ?? [], view);
+      const items: LimitItem[] = [];
+      pending = { facts, plan, tier, load, bypass, skipped: [], rules: kept, set: undefined, items, releaseKey: undefined };
+      collect(pending, kept, items, plan.rules, view);
+      if (planName !== undefined && withPlan !== undefined) collect(pending, kept, items, plan.plans.get(planName) ?? [], view);
     }
     if (plan.release !== undefined) pending.releaseKey = plan.release.rule.keyPrefix + keyOf(plan.release.rule.rule.key, view);
     if (pending.items.length === 0) return admitted(pending, ctx, deps.store, NO_OUTCOMES);
     return admit(pending, ctx, ctx.now, 0);
   }
 
-  /** The limits of an allow-listed request that its entries do not skip, into `kept` and `pending.items`. */
-  function collect(pending: Pending, kept: PreparedRule[], rules: readonly PreparedRule[], view: RequestView): void {
+  /** The limits of an allow-listed request that its entries do not skip, into `kept` and `items`. */
+  function collect(pending: Pending, kept: PreparedRule[], items: LimitItem[], rules: readonly PreparedRule[], view: RequestView): void {
     for (const prepared of rules) {
       const name = prepared.rule.name;
       if (bypasses(pending.bypass, name)) {
@@ -145,7 +148,7 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
         continue;
       }
       kept.push(prepared);
-      pending.items.push(itemOf(prepared, pending.tier, pending.load, view));
+      items.push(itemOf(prepared, pending.tier, pending.load, view));
     }
   }
 
@@ -237,24 +240,6 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
   }
 
   return { name: LAYER, stage: "limit", evaluate, observe, flush: () => accounting.flush(), accountingErrors };
-}
-
-/** One limit's counter item for this request. */
-function itemOf(prepared: PreparedRule, tier: LimitTier, load: number, view: RequestView): LimitItem {
-  return {
-    key: prepared.keys.of(view),
-    spec: load === 1 ? prepared.specs[tier] : prepared.atLoad(tier, load).spec,
-    cost: prepared.rule.count === "response_bytes" ? 1 : costOf(prepared.rule.cost, view),
-    charge: prepared.charge,
-  };
-}
-
-/** The counter items of every limit of a prepared set, in its order. */
-function itemsOf(rules: readonly PreparedRule[], tier: LimitTier, load: number, view: RequestView): LimitItem[] {
-  // Sized up front: a pushed-to empty array would get a backing store of 16 slots.
-  const items = new Array<LimitItem>(rules.length);
-  for (let i = 0; i < rules.length; i++) items[i] = itemOf(rules[i]!, tier, load, view);
-  return items;
 }
 
 function validate(options: RateLimitConfig, deps: RateLimitDeps): void {

@@ -44,6 +44,8 @@ export class CounterKeys {
   #byAddress: Map<string, string> | undefined;
   #constant: string | undefined;
   readonly #isConstant: boolean;
+  /** Whether the key depends on the client address alone, or on nothing that varies. */
+  readonly byAddress: boolean;
 
   constructor(prefix: string, dimensions: readonly LimitDimension[]) {
     this.#dimensions = dimensions;
@@ -51,6 +53,7 @@ export class CounterKeys {
     this.#isConstant = dimensions.every((dimension) => dimension.kind === "global");
     const only = dimensions.length === 1 ? dimensions[0]!.kind : undefined;
     if (only === "ip" || only === "ip_prefix") this.#byAddress = new Map();
+    this.byAddress = this.#isConstant || this.#byAddress !== undefined;
   }
 
   of(view: RequestView): string {

@@ -6,6 +6,7 @@
 import type { RateLimitConfig, RateLimitRule } from "../../config/config.ts";
 import type { LimitSpec } from "../types.ts";
 import { policyItem } from "./ratelimit-headers.ts";
+import { SetItems } from "./items.ts";
 import { CounterKeys } from "./key-cache.ts";
 import { LOAD_LEVELS, loadScaling, tierSpecs, type LimitTier, type TierFactors, type TierLimit, type TierSpecs } from "./tiers.ts";
 
@@ -41,6 +42,8 @@ export interface RuleSet {
   readonly settles: boolean;
   /** The RateLimit-Policy value of a tier under a load factor (made once per tier and load level). */
   readonly policyHeader: (tier: LimitTier, load: number) => string;
+  /** The counter items of a request under these rules (items.ts). */
+  readonly items: SetItems;
 }
 
 export interface PreparedRelease {
@@ -106,6 +109,7 @@ export function ruleSet(rules: readonly PreparedRule[]): RuleSet {
   return Object.freeze({
     rules,
     settles: rules.some((prepared) => prepared.settles),
+    items: new SetItems(rules),
     policyHeader(tier: LimitTier, load: number): string {
       if (load === 1) return full[tier];
       const level = Math.max(1, Math.round(load * LOAD_LEVELS));
