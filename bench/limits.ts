@@ -1,8 +1,9 @@
 /**
  * bench:limits (gateway part) — one run, one load generator, side by side: the gateway with no
  * rate limits, with 3 limits per request on the memory store (per IP, per prefix, global; high
- * enough never to deny), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this
- * run, removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
+ * enough never to deny), the same with `headers: false` (what the admission costs without the
+ * RateLimit fields), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this run,
+ * removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
  * consumes) on the minimal undici proxy, and that proxy alone. Each variant is measured between
  * two runs of its baseline, round after round (see loadSandwiched). Prints requests/s,
  * p50/p99, server CPU µs per request, and the ratios against their targets with their spread
@@ -47,12 +48,15 @@ const THREE_LIMITS = `
       - { name: per_prefix, algorithm: token_bucket, burst: ${HUGE}, rate: ${HUGE}, window: 1s, key: [ip_prefix] }
       - { name: everyone, algorithm: fixed_window, limit: ${HUGE}, window: 1h, key: [global] }`;
 
-function rampartConfig(upstreamPort: number, logFile: string, limits: "none" | "memory" | "redis", keyPrefix: string): string {
+type Limits = "none" | "memory" | "memory_no_headers" | "redis";
+
+function rampartConfig(upstreamPort: number, logFile: string, limits: Limits, keyPrefix: string): string {
   const routes = `  - path: /api/items/:id
     methods: [GET]
     upstream: api${limits === "none" ? "" : THREE_LIMITS}`;
   const stores = limits === "redis" ? `stores:\n  limits: { driver: redis, host: 127.0.0.1, port: ${redisPort}, key_prefix: "${keyPrefix}", timeout: 1s }` : "";
-  return benchGatewayYaml(upstreamPort, logFile, routes, stores);
+  const quiet = limits === "memory_no_headers" ? "rate_limits:\n  headers: false" : "";
+  return benchGatewayYaml(upstreamPort, logFile, routes, `${stores}\n${quiet}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-limits-"));
@@ -64,7 +68,7 @@ async function start(script: string, args: string[]): Promise<Started> {
   started.push(server);
   return server;
 }
-async function startRampart(limits: "none" | "memory" | "redis", upstreamPort: number): Promise<Started> {
+async function startRampart(limits: Limits, upstreamPort: number): Promise<Started> {
   const file = join(dir, `${limits}.yaml`);
   writeFileSync(file, rampartConfig(upstreamPort, join(dir, `${limits}.log`), limits, keyPrefix));
   return start("servers/rampart.ts", [file]);
@@ -77,19 +81,25 @@ try {
   await redis.connect();
   const upstream = await start("servers/upstream.ts", []);
   const origin = `http://127.0.0.1:${upstream.port}`;
-  const gateways = { none: await startRampart("none", upstream.port), memory: await startRampart("memory", upstream.port), redis: await startRampart("redis", upstream.port) };
+  const gateways = {
+    none: await startRampart("none", upstream.port),
+    memory: await startRampart("memory", upstream.port),
+    quiet: await startRampart("memory_no_headers", upstream.port),
+    redis: await startRampart("redis", upstream.port),
+  };
   const none = target("rampart, no limits", gateways.none);
   const memory = target("rampart, 3 memory limits", gateways.memory);
+  const quiet = target("  same, headers: false", gateways.quiet);
   const onRedis = target("rampart, 3 redis limits", gateways.redis, () => redisCpuMicros(redis));
   const undici = target("undici proxy alone", await start("servers/undici-proxy.ts", [origin]));
   const rlf = target("undici proxy + rlf (3 mem)", await start("servers/undici-proxy-rlf.ts", [origin]));
   console.log(`bench:limits — gateway with 3 limits per request, ${rounds} rounds of ${roundSeconds} s per run, each variant between two runs of its baseline, ${connections} connections, autocannon, 127.0.0.1\n`);
   const { rows, ratios } = await loadSandwiched([
-    { baseline: none, variants: [memory, onRedis] },
+    { baseline: none, variants: [memory, quiet, onRedis] },
     { baseline: undici, variants: [rlf] },
   ], { connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`) });
   const decisionP99 = new Map<Target, number>();
-  for (const [t, server] of [[none, gateways.none], [memory, gateways.memory], [onRedis, gateways.redis]] as const) {
+  for (const [t, server] of [[none, gateways.none], [memory, gateways.memory], [quiet, gateways.quiet], [onRedis, gateways.redis]] as const) {
     decisionP99.set(t, histogramQuantile(await adminMetrics(server.adminPort as number), "rampart_decision_latency_seconds", 0.99));
   }
 
@@ -108,9 +118,10 @@ try {
   const row = (t: Target): MeasuredRow => rows.get(t)!;
   console.log("\nratios: median over rounds of the variant / its baseline's runs around it");
   show("3 memory limits / no limits", ratios.get(memory)!, "(target ≥ 0.9)");
+  show("  same, headers: false", ratios.get(quiet)!, "(information: the admission without the two RateLimit fields)");
   show("3 redis limits / no limits", ratios.get(onRedis)!, "(target ≥ 0.7)");
   show("rlf proxy / undici proxy", ratios.get(rlf)!, "(reference: what the same 3 limits cost rate-limiter-flexible)");
-  console.log(`CPU added by 3 limits       : memory ${(row(memory).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req, redis ${(row(onRedis).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req (+ ${row(onRedis).extraCpuPerReq?.toFixed(1)} µs/req in redis-server), rlf ${(row(rlf).cpuPerReq - row(undici).cpuPerReq).toFixed(1)} µs/req`);
+  console.log(`CPU added by 3 limits       : memory ${(row(memory).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req (${(row(quiet).cpuPerReq - row(none).cpuPerReq).toFixed(1)} with headers: false), redis ${(row(onRedis).cpuPerReq - row(none).cpuPerReq).toFixed(1)} µs/req (+ ${row(onRedis).extraCpuPerReq?.toFixed(1)} µs/req in redis-server), rlf ${(row(rlf).cpuPerReq - row(undici).cpuPerReq).toFixed(1)} µs/req`);
   if ([...rows.values()].some((r) => r.non2xx > 0 || r.errors > 0)) console.log("\nwarning: some answers were not 2xx or failed: the figures above are not comparable");
 } finally {
   for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

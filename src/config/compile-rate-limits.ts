@@ -76,6 +76,7 @@ export function compileRateLimits(ctx: CompileContext, options: RampartOptions, 
     prefixV4: settings?.ip_prefix?.v4 ?? 24,
     prefixV6: settings?.ip_prefix?.v6 ?? 56,
     sessionCookie: settings?.session_cookie ?? "session",
+    headers: settings?.headers ?? true,
     store: compileStore(ctx, ["stores", "limits"], options.stores?.limits),
   };
   const withBody = routes.map((route) => (needsBody.has(route.id) && route.bodyViewBytes === 0 ? { ...route, bodyViewBytes: DEFAULT_LIMIT_BODY_VIEW } : route));

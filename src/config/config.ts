@@ -227,6 +227,8 @@ export interface RateLimitConfig {
   readonly prefixV4: number;
   readonly prefixV6: number;
   readonly sessionCookie: string;
+  /** Whether answers carry RateLimit-Policy and RateLimit (Retry-After on a refusal always). */
+  readonly headers: boolean;
   readonly store: LimitStoreConfig;
 }
 

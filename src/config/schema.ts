@@ -218,6 +218,10 @@ const RateLimitSettings = Type.Object({
     v6: Type.Optional(Type.Integer({ minimum: 1, maximum: 128, default: 56 })),
   }, { ...strict, description: "Prefix lengths of the `ip_prefix` dimension." })),
   session_cookie: Type.Optional(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", default: "session", "x-error": "is not a cookie name" })),
+  headers: Type.Optional(Type.Boolean({
+    default: true,
+    description: "Whether answers of limited routes carry RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-11); false keeps the limits to yourself. A refusal always carries Retry-After.",
+  })),
   tiers: Type.Optional(Type.Object({
     trusted: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 2 })),
     normal: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),

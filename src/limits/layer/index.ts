@@ -192,11 +192,11 @@ export function rateLimitLayer(options: RateLimitConfig, deps: RateLimitDeps): R
     }
     const index = pending.rules.indexOf(rule);
     const key = pending.items[index]!.key.slice(rule.keyPrefix.length);
-    return exceeded(rule, key, admission, headersOf(pending, admission.items, false));
+    return exceeded(rule, key, admission, settings.headers ? headersOf(pending, admission.items, false) : {});
   }
 
   function admitted(pending: Pending, ctx: LayerContext, store: LimitStore, outcomes: readonly ItemOutcome[]): Verdict | undefined {
-    if (pending.rules.length > 0) {
+    if (settings.headers && pending.rules.length > 0) {
       const headers = headersOf(pending, outcomes, true);
       // Usually no earlier layer set headers: the fresh object is taken as is, not copied.
       ctx.responseHeaders = ctx.responseHeaders === undefined ? headers : { ...ctx.responseHeaders, ...headers };

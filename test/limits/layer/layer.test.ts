@@ -50,6 +50,16 @@ describe("rate-limit layer", () => {
     assert.equal((await exchange(composed, { method: "POST", path: "/login", json: { username: "alice@gmail.com" } })).action, "allow");
   });
 
+  it("headers: false keeps the limits to itself: no RateLimit fields, a refusal still says Retry-After", async () => {
+    const { composed } = setup(login("      - { name: per_user, algorithm: fixed_window, limit: 1, window: 1m, key: [body.username] }", "rate_limits: { headers: false }"));
+    const allowed = await exchange(composed, { method: "POST", path: "/login", json: { username: "alice" } });
+    assert.equal(allowed.action, "allow");
+    assert.deepEqual(allowed.headers, {});
+    const refused = await exchange(composed, { method: "POST", path: "/login", json: { username: "alice" } });
+    assert.equal(refused.status, 429);
+    assert.deepEqual(refused.headers, { "retry-after": "60" });
+  });
+
   it("a request denied by the 3rd limit does not spend the first two", async () => {
     const { composed } = setup(login(`
       - { name: first, algorithm: fixed_window, limit: 5, window: 1m, key: [ip] }
