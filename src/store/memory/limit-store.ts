@@ -122,7 +122,7 @@ class MemoryStore implements MemoryLimitStore {
     if (allowed) {
       for (let i = 0; i < n; i++) {
         const item = items[i]!;
-        if (item.charge !== "later") this.#write(keys[i]!, entries[i], group, item.key, item.spec, steps[i]!.state, now);
+        if (item.charge !== "later") this.#write(keys[i]!, entries[i], item.spec, steps[i]!.state, now);
       }
     }
     const outcomes = new Array<ItemOutcome>(n);
@@ -133,15 +133,18 @@ class MemoryStore implements MemoryLimitStore {
         ? { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs }
         : { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs, lease };
     }
-    // Nothing of this admission stays reachable from the scratch arrays.
-    steps.fill(undefined, 0, n);
-    entries.fill(undefined, 0, n);
+    // Nothing of this admission stays reachable from the scratch arrays (a loop: fill() is a runtime call).
+    for (let i = 0; i < n; i++) {
+      steps[i] = undefined;
+      entries[i] = undefined;
+    }
     return { allowed, deniedIndex, retryAfterMs, items: outcomes };
   }
 
   settle(group: string, ops: readonly SettleOp[], now: number): undefined {
+    const composed = this.#composedKeys(group);
     for (const op of ops) {
-      const key = group + SEPARATOR + op.key;
+      const key = this.#keyOf(composed, group, op.key);
       if (op.op === "reset") { this.#delete(key); continue; }
       const prior = this.#read(key, op.spec.kind, now);
       let next: LimitState | undefined;
@@ -156,7 +159,7 @@ class MemoryStore implements MemoryLimitStore {
           next = chargeLimit(op.spec, prior, settleAmount(op.cost), now);
           break;
       }
-      if (next !== undefined) this.#write(key, undefined, group, op.key, op.spec, next, now);
+      if (next !== undefined) this.#write(key, undefined, op.spec, next, now);
     }
     return undefined;
   }
@@ -215,11 +218,11 @@ class MemoryStore implements MemoryLimitStore {
   }
 
   /**
-   * Stores `state` under `key`. `known` is the key's entry as looked up before this call, if
-   * any: it is used unless an eviction since has deleted it (or it was unknown: a key added
-   * by an earlier item of the same admission is found again).
+   * Stores `state` under `key` (a flat key from #keyOf). `known` is the key's entry as looked
+   * up before this call, if any: it is used unless an eviction since has deleted it (or it was
+   * unknown: a key added by an earlier item of the same admission is found again).
    */
-  #write(key: string, known: Entry | undefined, group: string, itemKey: string, spec: LimitSpec, state: LimitState, now: number): void {
+  #write(key: string, known: Entry | undefined, spec: LimitSpec, state: LimitState, now: number): void {
     const expiresAt = expiryOf(spec, state);
     const entry = known !== undefined && known.slot >= 0 ? known : this.#entries.get(key);
     if (expiresAt <= now) { if (entry !== undefined) this.#delete(key); return; }
@@ -231,13 +234,12 @@ class MemoryStore implements MemoryLimitStore {
       return;
     }
     while ((this.#entries.size >= this.maxKeys || this.#bytes + bytes > this.#maxBytes) && this.#entries.size > 0) this.#evictOne(now, "");
-    // A key built by concatenation is a rope of its parts; join copies it into one flat string
-    // so a stored key costs its characters, not every fragment it was built from.
-    const flat = [group, SEPARATOR, itemKey].join("");
+    // The composed key itself (flat, see #keyOf): a returning client's lookup then meets the
+    // very string it stored and skips comparing characters.
     const slot = this.#freeSlots.pop() ?? this.#nextSlot++;
-    this.#ring[slot] = flat;
-    this.#entries.set(flat, { kind: spec.kind, state, expiresAt, bytes, used: false, slot });
-    this.#expiries.push(expiresAt, flat);
+    this.#ring[slot] = key;
+    this.#entries.set(key, { kind: spec.kind, state, expiresAt, bytes, used: false, slot });
+    this.#expiries.push(expiresAt, key);
     this.#bytes += bytes;
   }
 
