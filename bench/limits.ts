@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { adminMetrics, benchGatewayYaml, loadSandwiched, startServer, type MeasuredRow, type Ratio, type Started, type Target } from "./harness.ts";
+import { adminMetrics, loadSandwiched, startServer, type MeasuredRow, type Ratio, type Started, type Target } from "./harness.ts";
+import { limitsBenchYaml, type Limits } from "./limits-config.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
@@ -33,30 +34,12 @@ const roundSeconds = Number(values["round-seconds"]);
 const connections = Number(values.connections);
 const warmup = Number(values.warmup);
 const redisPort = Number(values["redis-port"]);
-const HUGE = 1_000_000_000;
 
 /** Redis server CPU (user + system) in microseconds, from INFO cpu. */
 async function redisCpuMicros(redis: Redis): Promise<number> {
   const info = await redis.info("cpu");
   const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return (read("used_cpu_user") + read("used_cpu_sys")) * 1_000_000;
-}
-
-const THREE_LIMITS = `
-    rate_limits:
-      - { name: per_ip, limit: ${HUGE}, window: 1m, key: [ip] }
-      - { name: per_prefix, algorithm: token_bucket, burst: ${HUGE}, rate: ${HUGE}, window: 1s, key: [ip_prefix] }
-      - { name: everyone, algorithm: fixed_window, limit: ${HUGE}, window: 1h, key: [global] }`;
-
-type Limits = "none" | "memory" | "memory_no_headers" | "redis";
-
-function rampartConfig(upstreamPort: number, logFile: string, limits: Limits, keyPrefix: string): string {
-  const routes = `  - path: /api/items/:id
-    methods: [GET]
-    upstream: api${limits === "none" ? "" : THREE_LIMITS}`;
-  const stores = limits === "redis" ? `stores:\n  limits: { driver: redis, host: 127.0.0.1, port: ${redisPort}, key_prefix: "${keyPrefix}", timeout: 1s }` : "";
-  const quiet = limits === "memory_no_headers" ? "rate_limits:\n  headers: false" : "";
-  return benchGatewayYaml(upstreamPort, logFile, routes, `${stores}\n${quiet}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-limits-"));
@@ -70,7 +53,7 @@ async function start(script: string, args: string[]): Promise<Started> {
 }
 async function startRampart(limits: Limits, upstreamPort: number): Promise<Started> {
   const file = join(dir, `${limits}.yaml`);
-  writeFileSync(file, rampartConfig(upstreamPort, join(dir, `${limits}.log`), limits, keyPrefix));
+  writeFileSync(file, limitsBenchYaml({ upstreamPort, logFile: join(dir, `${limits}.log`), limits, redisPort, keyPrefix }));
   return start("servers/rampart.ts", [file]);
 }
 const target = (name: string, server: Started, extra?: Target["extraCpuMicros"]): Target => ({
