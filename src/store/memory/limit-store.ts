@@ -50,14 +50,6 @@ function stateOf(entry: Entry | undefined, kind: LimitKind, now: number): LimitS
   return entry.state;
 }
 
-interface Scratch {
-  readonly keys: string[];
-  /** Each key's entry, looked up once for the read and the write. */
-  readonly entries: (Entry | undefined)[];
-  readonly steps: (Step<LimitState> | undefined)[];
-  readonly leases: (string | undefined)[];
-}
-
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** Group and key cannot contain it in a way that collides: groups are config names. */
 const SEPARATOR = "\u0000";
@@ -68,8 +60,6 @@ const MAX_COMPOSED_KEYS = 1024;
 class MemoryStore implements MemoryLimitStore {
   readonly #entries = new Map<string, Entry>();
   readonly #composed = new Map<string, Map<string, string>>();
-  /** Per-item working arrays of `admit`, indexed by item. */
-  readonly #scratch: Scratch = { keys: [], entries: [], steps: [], leases: [] };
   readonly #expiries = new ExpiryHeap();
   /** The CLOCK ring: one slot per key the budget allows, swept by `#hand`. */
   readonly #ring: Array<string | undefined>;
@@ -100,8 +90,13 @@ class MemoryStore implements MemoryLimitStore {
     const n = items.length;
     if (n === 0) return { allowed: true, deniedIndex: -1, retryAfterMs: 0, items: NO_ITEMS };
     const composed = this.#composedKeys(group);
-    // Scratch space of this call only (admit never re-enters): reused, not allocated per call.
-    const { keys, entries, steps, leases } = this.#scratch;
+    // Fresh arrays, not ones kept on the store: young objects stored into a long-lived array
+    // pay the write barrier's slow path, which cost more instructions than the allocation.
+    const keys = new Array<string>(n);
+    // Each key's entry is looked up once, for the read and the write.
+    const entries = new Array<Entry | undefined>(n);
+    const steps = new Array<Step<LimitState>>(n);
+    const leases = new Array<string | undefined>(n);
     let deniedIndex = -1;
     let retryAfterMs = 0;
     for (let i = 0; i < n; i++) {
@@ -132,11 +127,6 @@ class MemoryStore implements MemoryLimitStore {
       outcomes[i] = lease === undefined
         ? { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs }
         : { allowed: step.allowed, limit: quotaOf(items[i]!.spec), remaining: step.remaining, resetMs: step.resetMs, retryAfterMs: step.retryAfterMs, lease };
-    }
-    // Nothing of this admission stays reachable from the scratch arrays (a loop: fill() is a runtime call).
-    for (let i = 0; i < n; i++) {
-      steps[i] = undefined;
-      entries[i] = undefined;
     }
     return { allowed, deniedIndex, retryAfterMs, items: outcomes };
   }
@@ -204,7 +194,7 @@ class MemoryStore implements MemoryLimitStore {
   }
 
   /** The state item `i` starts from: an earlier item's pending state for the same key, else the stored one. */
-  #prior(keys: string[], entries: (Entry | undefined)[], steps: (Step<LimitState> | undefined)[], items: readonly LimitItem[], i: number, now: number): LimitState | undefined {
+  #prior(keys: string[], entries: (Entry | undefined)[], steps: Step<LimitState>[], items: readonly LimitItem[], i: number, now: number): LimitState | undefined {
     const key = keys[i]!;
     const kind = items[i]!.spec.kind;
     for (let j = i - 1; j >= 0; j--) {
