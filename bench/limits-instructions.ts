@@ -6,9 +6,11 @@
  * Each gateway (no limits; 3 memory limits; the same with `headers: false`; 3 Redis limits)
  * runs under callgrind. After a warm-up long enough for V8 to have compiled the hot paths,
  * instructions are counted over a fixed number of requests (autocannon, 4 connections). Prints
- * instructions per request on the main thread (which serves the requests) and in all threads
- * (compilers and GC helpers included), and each variant's ratio to no limits: requests per
- * instruction, the throughput a CPU-bound gateway would keep. Takes about 2 minutes per gateway.
+ * instructions per request on the main thread, which serves every request, and each variant's
+ * ratio to no limits: requests per instruction, the throughput a CPU-bound gateway would keep.
+ * Other threads are left out: under valgrind, which runs one thread at a time, V8's compiler
+ * threads are still catching up after the warm-up, by an amount that differs from run to run.
+ * Takes about a minute and a half per gateway.
  *
  *   node bench/limits-instructions.ts [--warmup 15000 --requests 4000 --redis-port 6379]
  */
@@ -44,9 +46,8 @@ interface Counted {
   readonly name: string;
   readonly requests: number;
   readonly failed: number;
-  /** Instructions per request on the main thread, and in all threads. */
+  /** Instructions per request on the main thread. */
   readonly main: number;
-  readonly all: number;
 }
 
 if (spawnSync("valgrind", ["--version"]).status !== 0) {
@@ -79,16 +80,11 @@ function startCounted(configFile: string, outFile: string): Promise<{ child: Chi
   });
 }
 
-/** Instructions callgrind counted, per thread file: [main thread, all threads]. */
-function instructions(dir: string, outName: string): [number, number] {
-  let main = 0;
-  let all = 0;
-  for (const file of readdirSync(dir).filter((name) => name.startsWith(outName))) {
-    const total = Number(/^totals:\s+(\d+)/m.exec(readFileSync(join(dir, file), "utf8"))?.[1] ?? 0);
-    all += total;
-    if (file.endsWith("-01")) main = total;
-  }
-  return [main, all];
+/** Instructions callgrind counted on the main thread (its file ends in -01 with --separate-threads). */
+function mainThreadInstructions(dir: string, outName: string): number {
+  const file = readdirSync(dir).find((name) => name === `${outName}-01`);
+  if (file === undefined) throw new Error(`callgrind wrote no main-thread profile (${outName}-01) in ${dir}`);
+  return Number(/^totals:\s+(\d+)/m.exec(readFileSync(join(dir, file), "utf8"))?.[1] ?? 0);
 }
 
 async function count(limits: Limits, name: string, upstreamPort: number, dir: string, keyPrefix: string): Promise<Counted> {
@@ -107,9 +103,8 @@ async function count(limits: Limits, name: string, upstreamPort: number, dir: st
     execFileSync("callgrind_control", ["--instr=off", String(child.pid)], { stdio: "ignore" });
     child.kill("SIGTERM");
     await exited;
-    const [main, all] = instructions(dir, outName);
     const served = Math.max(1, result.requests.total);
-    return { name, requests: served, failed: result.non2xx + result.errors + result.timeouts, main: main / served, all: all / served };
+    return { name, requests: served, failed: result.non2xx + result.errors + result.timeouts, main: mainThreadInstructions(dir, outName) / served };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
@@ -124,11 +119,9 @@ try {
   const rows: Counted[] = [];
   for (const [limits, name] of VARIANTS) rows.push(await count(limits, name, upstream.port, dir, keyPrefix));
   const none = rows[0]!;
-  console.log("target                       requests  instructions/req (main)  (all threads)  ratio main  ratio all");
+  console.log("target                       requests  instructions/request  ratio");
   for (const row of rows) {
-    console.log(
-      `${row.name.padEnd(27)} ${String(row.requests).padStart(9)}  ${row.main.toFixed(0).padStart(23)}  ${row.all.toFixed(0).padStart(13)}  ${(none.main / row.main).toFixed(3).padStart(10)}  ${(none.all / row.all).toFixed(3).padStart(9)}`,
-    );
+    console.log(`${row.name.padEnd(27)} ${String(row.requests).padStart(9)}  ${row.main.toFixed(0).padStart(20)}  ${(none.main / row.main).toFixed(3).padStart(5)}`);
   }
   console.log("\nratio = instructions per request without limits / with them: the throughput kept by a CPU-bound gateway");
   if (rows.some((row) => row.failed > 0)) console.log("warning: some answers were not 2xx or failed: the figures above are not comparable");

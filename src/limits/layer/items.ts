@@ -9,8 +9,11 @@ import { costOf, type RequestView } from "./dimensions.ts";
 import type { PreparedRule } from "./plan.ts";
 import type { LimitTier } from "./tiers.ts";
 
-/** Addresses kept per tier before a cache starts over (a rotation attack only costs it its hits). */
-const MAX_ADDRESSES = 4096;
+/**
+ * Addresses kept per tier before a cache starts over (a rotation attack only costs it its
+ * hits): about 200 bytes each with 3 limits, so at most ~0.6 MB per rule set for all tiers.
+ */
+const MAX_ADDRESSES = 1024;
 
 /** One limit's counter item for this request. */
 export function itemOf(prepared: PreparedRule, tier: LimitTier, load: number, view: RequestView): LimitItem {
