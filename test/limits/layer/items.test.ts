@@ -46,6 +46,16 @@ describe("SetItems", () => {
     }), { numRuns: 100 });
   });
 
+  it("stays exact past its bound: a rotation through thousands of addresses never gets another client's items", () => {
+    const set = ruleSetOf(ADDRESS_ONLY);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const ip = `2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::1`;
+        assert.deepEqual(set.items.of("normal", 1, viewOf(set, ip)), itemsOf(set.rules, "normal", 1, viewOf(set, ip)));
+      }
+    }
+  });
+
   it("tiers and scaled loads never share items", () => {
     const set = ruleSetOf(ADDRESS_ONLY);
     const normal = set.items.of("normal", 1, viewOf(set, "203.0.113.7"));
