@@ -23,10 +23,8 @@ ${limits}`);
   return plan.own;
 }
 
-const viewOf = (set: RuleSet, clientIp: string, query = "") => {
-  const settings = { ipV6Prefix: 56, prefixV4: 24, prefixV6: 48, sessionCookie: "sid" };
-  return new RequestView(makeFacts({ clientIp, query }), makeContext(), settings);
-};
+const SETTINGS = { ipV6Prefix: 56, prefixV4: 24, prefixV6: 48, sessionCookie: "sid" };
+const viewOf = (clientIp: string, query = "") => new RequestView(makeFacts({ clientIp, query }), makeContext(), SETTINGS);
 
 const ADDRESS_ONLY = `
       - { name: per_ip, limit: 20, window: 1m, key: [ip] }
@@ -39,9 +37,9 @@ describe("SetItems", () => {
     const request = fc.record({ ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4().map((v4) => `::ffff:${v4}`)), tier: fc.constantFrom("trusted" as const, "normal" as const, "suspicious" as const) });
     fc.assert(fc.property(fc.array(request, { minLength: 1, maxLength: 30 }), (requests) => {
       for (const { ip, tier } of requests) {
-        const items = set.items.of(tier, 1, viewOf(set, ip));
-        assert.deepEqual(items, itemsOf(set.rules, tier, 1, viewOf(set, ip)));
-        assert.equal(set.items.of(tier, 1, viewOf(set, ip)), items, "a returning client gets the kept items");
+        const items = set.items.of(tier, 1, viewOf(ip));
+        assert.deepEqual(items, itemsOf(set.rules, tier, 1, viewOf(ip)));
+        assert.equal(set.items.of(tier, 1, viewOf(ip)), items, "a returning client gets the kept items");
       }
     }), { numRuns: 100 });
   });
@@ -51,27 +49,27 @@ describe("SetItems", () => {
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 3000; i++) {
         const ip = `2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::1`;
-        assert.deepEqual(set.items.of("normal", 1, viewOf(set, ip)), itemsOf(set.rules, "normal", 1, viewOf(set, ip)));
+        assert.deepEqual(set.items.of("normal", 1, viewOf(ip)), itemsOf(set.rules, "normal", 1, viewOf(ip)));
       }
     }
   });
 
   it("tiers and scaled loads never share items", () => {
     const set = ruleSetOf(ADDRESS_ONLY);
-    const normal = set.items.of("normal", 1, viewOf(set, "203.0.113.7"));
-    const trusted = set.items.of("trusted", 1, viewOf(set, "203.0.113.7"));
+    const normal = set.items.of("normal", 1, viewOf("203.0.113.7"));
+    const trusted = set.items.of("trusted", 1, viewOf("203.0.113.7"));
     assert.notEqual(normal[0]!.spec, trusted[0]!.spec);
-    const scaled = set.items.of("normal", 0.5, viewOf(set, "203.0.113.7"));
+    const scaled = set.items.of("normal", 0.5, viewOf("203.0.113.7"));
     assert.notEqual(scaled, normal);
-    assert.deepEqual(scaled, itemsOf(set.rules, "normal", 0.5, viewOf(set, "203.0.113.7")));
+    assert.deepEqual(scaled, itemsOf(set.rules, "normal", 0.5, viewOf("203.0.113.7")));
   });
 
   it("a cost read from the request makes the items afresh for every request of the same client", () => {
     const set = ruleSetOf(`
       - { name: per_ip, limit: 20, window: 1m, key: [ip] }
       - { name: pages, limit: 500, window: 1m, key: [ip], cost: query.page_size, max_cost: 100, default_cost: 100 }`);
-    const small = set.items.of("normal", 1, viewOf(set, "203.0.113.7", "page_size=5"));
-    const large = set.items.of("normal", 1, viewOf(set, "203.0.113.7", "page_size=50"));
+    const small = set.items.of("normal", 1, viewOf("203.0.113.7", "page_size=5"));
+    const large = set.items.of("normal", 1, viewOf("203.0.113.7", "page_size=50"));
     assert.deepEqual([small[1]!.cost, large[1]!.cost], [5, 50]);
   });
 
@@ -79,9 +77,8 @@ describe("SetItems", () => {
     const set = ruleSetOf(`
       - { name: per_client, limit: 20, window: 1m, key: [ip, header.x-client] }`);
     const facts = (client: string) => makeFacts({ clientIp: "203.0.113.7", headers: { "x-client": client } });
-    const settings = { ipV6Prefix: 56, prefixV4: 24, prefixV6: 48, sessionCookie: "sid" };
-    const a = set.items.of("normal", 1, new RequestView(facts("a"), makeContext(), settings));
-    const b = set.items.of("normal", 1, new RequestView(facts("b"), makeContext(), settings));
+    const a = set.items.of("normal", 1, new RequestView(facts("a"), makeContext(), SETTINGS));
+    const b = set.items.of("normal", 1, new RequestView(facts("b"), makeContext(), SETTINGS));
     assert.notEqual(a[0]!.key, b[0]!.key);
   });
 });
