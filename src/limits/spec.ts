@@ -45,8 +45,8 @@ function positiveNumber(option: string, value: number): number {
  * Each kind of spec is an instance of a class of its own, which gives it a V8 shape (hidden
  * class) of its own. Built as object literals, specs shared their shape tree with every other
  * literal in the process: once the gateway's modules were loaded, a token bucket spec came out
- * as a dictionary, and every read of it on the hot path became a generic lookup (1.3k of the
- * instructions of a 3-limit admission, under callgrind).
+ * as a dictionary, and every read of it on the hot path became a generic lookup (about 1.7k
+ * instructions per 3-limit pipeline evaluation, under callgrind; docs/design-notes.md).
  */
 function specClass<S extends LimitSpec>(): new (fields: S) => S {
   return class {
