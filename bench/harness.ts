@@ -1,11 +1,12 @@
 /**
  * What every bench shares: servers started as child processes (each prints `{port, adminPort?}`
  * on its first stdout line), CPU time of a process from /proc, and autocannon runs against
- * servers with their CPU per request, each variant framed by runs of its baseline. Load stays
- * on 127.0.0.1 and every run stops by itself.
+ * servers with their CPU per request, in mirrored order against a baseline, the servers under
+ * measure on a CPU of their own. Load stays on 127.0.0.1 and every run stops by itself.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 
@@ -17,9 +18,52 @@ export interface Started {
   readonly adminPort?: number;
 }
 
-/** Starts `bench/<script>` on the pinned Node and waits (15 s at most) for the line with its port. */
-export function startServer(script: string, args: readonly string[]): Promise<Started> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * Where a bench's processes run. With 2 CPUs or more (and taskset), the servers under measure
+ * get the last CPU to themselves and everything else (this process with its load generator,
+ * the upstream, Redis) the others: each measured server then runs CPU-bound on a core of its
+ * own, as a gateway does in production, and its requests/s are what its own work per request
+ * allows. Unpinned, the measured server shared both cores with the load generator and the
+ * upstream, and the scheduler's placement made identical gateways differ by up to 10 % in CPU
+ * per request within one run (measured here with 4 gateways of the same config).
+ */
+export interface Cores {
+  /** CPU list (taskset syntax) of the servers under measure. */
+  readonly measured: string;
+  /** CPU list of everything else. */
+  readonly load: string;
+}
+
+/** Pins this process to the load CPUs and returns the split, or undefined when it cannot (1 CPU, no taskset). */
+export function pinCores(): Cores | undefined {
+  const cpus = availableParallelism();
+  if (cpus < 2 || spawnSync("taskset", ["--version"]).status !== 0) return undefined;
+  const cores: Cores = { measured: String(cpus - 1), load: cpus === 2 ? "0" : `0-${cpus - 2}` };
+  pin(process.pid, cores.load);
+  return cores;
+}
+
+/** Moves every thread of a running process to `cpus`. */
+export function pin(pid: number, cpus: string): void {
+  execFileSync("taskset", ["-a", "-cp", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/** How a bench tells where its processes run, for its header line. */
+export function describeCores(cores: Cores | undefined): string {
+  return cores === undefined
+    ? "not pinned (1 CPU or no taskset): the servers share the CPUs with the load generator"
+    : `servers under measure on CPU ${cores.measured}; the load generator and every other server on CPU ${cores.load}`;
+}
+
+/**
+ * Starts `bench/<script>` on the pinned Node (on `cpus` when given) and waits (15 s at most)
+ * for the line with its port.
+ */
+export function startServer(script: string, args: readonly string[], cpus?: string): Promise<Started> {
+  const command = [process.execPath, join(import.meta.dirname, script), ...args];
+  const child = cpus === undefined
+    ? spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"] })
+    : spawn("taskset", ["-c", cpus, ...command], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 15 s`)), 15_000);
@@ -56,24 +100,34 @@ export interface LoadRow {
   readonly errors: number;
 }
 
-/** One server under load in a bench. */
-export interface Target {
-  readonly name: string;
+/** One process serving a target. */
+export interface Replica {
   readonly url: string;
   readonly server: ChildProcess;
-  /** CPU (µs) used so far by a process serving this target besides `server` (e.g. redis-server). */
+}
+
+/**
+ * One server under load in a bench, run as one process or as several of the same config
+ * (replicas), loaded in turn round after round: two Node processes of the same code can
+ * differ by 10 % in CPU per request for their whole life (V8's compiled code is not the same
+ * twice), and a ratio of two single processes would carry that difference.
+ */
+export interface Target {
+  readonly name: string;
+  readonly replicas: readonly Replica[];
+  /** CPU (µs) used so far by a process serving this target besides its own (e.g. redis-server). */
   readonly extraCpuMicros?: () => Promise<number>;
 }
 
 interface Round { readonly row: LoadRow; readonly seconds: number; readonly extraCpu: number }
 
-async function loadRound(target: Target, connections: number, duration: number): Promise<Round> {
+async function loadRound(target: Target, replica: Replica, connections: number, duration: number): Promise<Round> {
   const extraBefore = (await target.extraCpuMicros?.()) ?? 0;
-  const cpuBefore = cpuMicros(target.server.pid as number);
+  const cpuBefore = cpuMicros(replica.server.pid as number);
   const started = performance.now();
-  const result = await autocannon({ url: target.url, connections, duration });
+  const result = await autocannon({ url: replica.url, connections, duration });
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuMicros(target.server.pid as number) - cpuBefore;
+  const cpu = cpuMicros(replica.server.pid as number) - cpuBefore;
   const extraCpu = ((await target.extraCpuMicros?.()) ?? 0) - extraBefore;
   const total = Math.max(1, result.requests.total);
   const row: LoadRow = {
@@ -89,7 +143,7 @@ async function loadRound(target: Target, connections: number, duration: number):
   return { row, seconds, extraCpu };
 }
 
-export interface SandwichOptions {
+export interface MirroredOptions {
   readonly connections: number;
   /** Seconds of one measurement. */
   readonly roundSeconds: number;
@@ -113,7 +167,7 @@ export interface MeasuredRow extends LoadRow {
 
 /** A variant's throughput over its baseline's. */
 export interface Ratio {
-  /** Median over rounds of variant / mean of the baseline runs just before and just after it. */
+  /** Median over rounds of the variant's two runs over the baseline's two (see loadMirrored). */
   readonly median: number;
   readonly min: number;
   readonly max: number;
@@ -146,39 +200,41 @@ function summarize(target: Target, runs: readonly Round[]): MeasuredRow {
 }
 
 /**
- * Loads each variant between two runs of its baseline (B V1 B V2 B, round after round) and
- * rates it against the mean of the two baseline runs around it. A shared machine's speed
- * drifts by a third within seconds (measured here with a fixed CPU loop: 16 to 22 ms for the
- * same work); one long run per target lands that drift on one target and not the other,
- * while a variant framed by its baseline meets the same machine, drift included. The median
- * over rounds leaves out the rounds a burst of noise hit. Latencies are medians over rounds;
- * requests/s and CPU are totals over all of a target's runs.
+ * Loads the targets of each comparison in mirrored order, round after round: the baseline,
+ * each variant, then the variants again in reverse and the baseline (B V1 V2 V2 V1 B), and
+ * rates each variant by its two runs over the baseline's two. A shared machine's speed drifts
+ * by a third within seconds (measured here with a fixed CPU loop: 16 to 22 ms for the same
+ * work); one long run per target lands that drift on one target and not the other. In
+ * mirrored order every target's two runs sit at the same mean time within the round, so a
+ * drift that is linear over the round cancels, and every target gets the same load and the
+ * same pauses. A target of several replicas loads the next one each round. (The earlier
+ * order, each variant between two runs of its baseline, gave the baseline three times the load
+ * of a variant; with identical gateways as baseline and variants it rated the variants 3 % low
+ * on average, up to 12 % low in one run.) The median over rounds leaves out the rounds a burst
+ * of noise hit. Latencies are medians over runs; requests/s and CPU are totals over all of a
+ * target's runs.
  */
-export async function loadSandwiched(comparisons: readonly Comparison[], options: SandwichOptions): Promise<{
+export async function loadMirrored(comparisons: readonly Comparison[], options: MirroredOptions): Promise<{
   rows: Map<Target, MeasuredRow>;
   ratios: Map<Target, Ratio>;
 }> {
   const { connections, roundSeconds, rounds, warmup } = options;
   const all = comparisons.flatMap((c) => [c.baseline, ...c.variants]);
-  for (const target of all) if (warmup > 0) await autocannon({ url: target.url, connections, duration: warmup });
+  for (const { replicas } of all) {
+    for (const { url } of replicas) if (warmup > 0) await autocannon({ url, connections, duration: warmup });
+  }
   const runs = new Map<Target, Round[]>(all.map((target) => [target, []]));
-  const perRound = new Map<Target, number[]>();
-  const measure = async (target: Target): Promise<number> => {
-    const round = await loadRound(target, connections, roundSeconds);
-    runs.get(target)!.push(round);
-    return round.row.rps;
-  };
+  const perRound = new Map<Target, number[]>(all.map((target) => [target, []]));
   for (let round = 0; round < rounds; round++) {
     for (const { baseline, variants } of comparisons) {
-      let before = await measure(baseline);
-      for (const variant of variants) {
-        const rps = await measure(variant);
-        const after = await measure(baseline);
-        const ratios = perRound.get(variant) ?? [];
-        ratios.push(rps / ((before + after) / 2));
-        perRound.set(variant, ratios);
-        before = after;
+      const targets = [baseline, ...variants];
+      const rps = new Map<Target, number>();
+      for (const target of [...targets, ...targets.toReversed()]) {
+        const run = await loadRound(target, target.replicas[round % target.replicas.length]!, connections, roundSeconds);
+        runs.get(target)!.push(run);
+        rps.set(target, (rps.get(target) ?? 0) + run.row.rps);
       }
+      for (const variant of variants) perRound.get(variant)!.push(rps.get(variant)! / rps.get(baseline)!);
     }
     options.onRound?.(round + 1);
   }

@@ -4,19 +4,23 @@
  * enough never to deny), the same with `headers: false` (what the admission costs without the
  * RateLimit fields), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this run,
  * removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
- * consumes) on the minimal undici proxy, and that proxy alone. Each variant is measured between
- * two runs of its baseline, round after round (see loadSandwiched). Prints requests/s,
- * p50/p99, server CPU µs per request, and the ratios against their targets with their spread
- * across rounds.
+ * consumes) on the minimal undici proxy, and that proxy alone. A second gateway without limits
+ * is measured as a variant too: a control, whose ratio to the first shows how far this run's
+ * ratios are off for the machine alone (it would be 1.000 on a quiet one). Targets run in
+ * mirrored order, round after round (see loadMirrored), on a CPU of their own (see pinCores).
+ * Redis is a redis-server this bench starts on the load generator's CPUs, or the one at
+ * --redis-port. Each target runs as 2 processes, loaded in turn (see Target). Prints requests/s, p50/p99, server CPU µs per request, and the ratios against
+ * their targets with their spread across rounds.
  *
- *   node bench/limits.ts [--rounds 12 --round-seconds 1 --connections 50 --redis-port 6379]
+ *   node bench/limits.ts [--rounds 12 --round-seconds 1 --connections 50 --replicas 2 --redis-port PORT]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { adminMetrics, loadSandwiched, startServer, type MeasuredRow, type Ratio, type Started, type Target } from "./harness.ts";
+import { startRedis, type RedisServer } from "../test/helpers/limits-redis-server.ts";
+import { adminMetrics, describeCores, loadMirrored, pin, pinCores, startServer, type MeasuredRow, type Ratio, type Started, type Target } from "./harness.ts";
 import { limitsBenchYaml, type Limits } from "./limits-config.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
@@ -26,14 +30,15 @@ const { values } = parseArgs({
     "round-seconds": { type: "string", default: "1" },
     connections: { type: "string", default: "50" },
     warmup: { type: "string", default: "2" },
-    "redis-port": { type: "string", default: "6379" },
+    replicas: { type: "string", default: "2" },
+    "redis-port": { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
 const roundSeconds = Number(values["round-seconds"]);
 const connections = Number(values.connections);
 const warmup = Number(values.warmup);
-const redisPort = Number(values["redis-port"]);
+const replicas = Number(values.replicas);
 
 /** Redis server CPU (user + system) in microseconds, from INFO cpu. */
 async function redisCpuMicros(redis: Redis): Promise<number> {
@@ -42,48 +47,70 @@ async function redisCpuMicros(redis: Redis): Promise<number> {
   return (read("used_cpu_user") + read("used_cpu_sys")) * 1_000_000;
 }
 
+const cores = pinCores();
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-limits-"));
 const keyPrefix = `bench:limits:${process.pid}:`;
+/** Our own redis-server, unless --redis-port names one: then it runs where the machine put it. */
+const ownRedis: RedisServer | undefined = values["redis-port"] === undefined ? await startRedis() : undefined;
+if (ownRedis !== undefined && cores !== undefined) pin(ownRedis.process.pid as number, cores.load);
+const redisPort = ownRedis?.port ?? Number(values["redis-port"]);
 const redis = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 0 });
 const started: Started[] = [];
-async function start(script: string, args: string[]): Promise<Started> {
-  const server = await startServer(script, args);
+async function start(script: string, args: string[], cpus: string | undefined): Promise<Started> {
+  const server = await startServer(script, args, cpus);
   started.push(server);
   return server;
 }
-async function startRampart(limits: Limits, upstreamPort: number): Promise<Started> {
-  const file = join(dir, `${limits}.yaml`);
-  writeFileSync(file, limitsBenchYaml({ upstreamPort, logFile: join(dir, `${limits}.log`), limits, redisPort, keyPrefix }));
-  return start("servers/rampart.ts", [file]);
+/** `replicas` gateways of one config (see Target). */
+async function startRampart(name: string, limits: Limits, upstreamPort: number): Promise<Started[]> {
+  const gateways: Started[] = [];
+  for (let i = 0; i < replicas; i++) {
+    const file = join(dir, `${name}-${i}.yaml`);
+    writeFileSync(file, limitsBenchYaml({ upstreamPort, logFile: join(dir, `${name}-${i}.log`), limits, redisPort, keyPrefix }));
+    gateways.push(await start("servers/rampart.ts", [file], cores?.measured));
+  }
+  return gateways;
 }
-const target = (name: string, server: Started, extra?: Target["extraCpuMicros"]): Target => ({
-  name, url: `http://127.0.0.1:${server.port}/api/items/42`, server: server.child, ...(extra === undefined ? {} : { extraCpuMicros: extra }),
+async function startProxy(script: string, origin: string): Promise<Started[]> {
+  const proxies: Started[] = [];
+  for (let i = 0; i < replicas; i++) proxies.push(await start(script, [origin], cores?.measured));
+  return proxies;
+}
+const target = (name: string, servers: readonly Started[], extra?: Target["extraCpuMicros"]): Target => ({
+  name,
+  replicas: servers.map((server) => ({ url: `http://127.0.0.1:${server.port}/api/items/42`, server: server.child })),
+  ...(extra === undefined ? {} : { extraCpuMicros: extra }),
 });
 
 try {
   await redis.connect();
-  const upstream = await start("servers/upstream.ts", []);
+  const upstream = await start("servers/upstream.ts", [], cores?.load);
   const origin = `http://127.0.0.1:${upstream.port}`;
   const gateways = {
-    none: await startRampart("none", upstream.port),
-    memory: await startRampart("memory", upstream.port),
-    quiet: await startRampart("memory_no_headers", upstream.port),
-    redis: await startRampart("redis", upstream.port),
+    none: await startRampart("none", "none", upstream.port),
+    control: await startRampart("control", "none", upstream.port),
+    memory: await startRampart("memory", "memory", upstream.port),
+    quiet: await startRampart("quiet", "memory_no_headers", upstream.port),
+    redis: await startRampart("redis", "redis", upstream.port),
   };
   const none = target("rampart, no limits", gateways.none);
+  const control = target("  control: same again", gateways.control);
   const memory = target("rampart, 3 memory limits", gateways.memory);
   const quiet = target("  same, headers: false", gateways.quiet);
   const onRedis = target("rampart, 3 redis limits", gateways.redis, () => redisCpuMicros(redis));
-  const undici = target("undici proxy alone", await start("servers/undici-proxy.ts", [origin]));
-  const rlf = target("undici proxy + rlf (3 mem)", await start("servers/undici-proxy-rlf.ts", [origin]));
-  console.log(`bench:limits — gateway with 3 limits per request, ${rounds} rounds of ${roundSeconds} s per run, each variant between two runs of its baseline, ${connections} connections, autocannon, 127.0.0.1\n`);
-  const { rows, ratios } = await loadSandwiched([
-    { baseline: none, variants: [memory, quiet, onRedis] },
+  const undici = target("undici proxy alone", await startProxy("servers/undici-proxy.ts", origin));
+  const rlf = target("undici proxy + rlf (3 mem)", await startProxy("servers/undici-proxy-rlf.ts", origin));
+  console.log(`bench:limits — gateway with 3 limits per request, ${rounds} rounds of ${roundSeconds} s per run in mirrored order, ${replicas} processes per target loaded in turn, ${connections} connections, autocannon, 127.0.0.1`);
+  console.log(`${describeCores(cores)}; Redis: ${ownRedis === undefined ? `127.0.0.1:${redisPort}` : "a redis-server of this bench"}\n`);
+  const { rows, ratios } = await loadMirrored([
+    { baseline: none, variants: [control, memory, quiet, onRedis] },
     { baseline: undici, variants: [rlf] },
   ], { connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`) });
   const decisionP99 = new Map<Target, number>();
-  for (const [t, server] of [[none, gateways.none], [memory, gateways.memory], [quiet, gateways.quiet], [onRedis, gateways.redis]] as const) {
-    decisionP99.set(t, histogramQuantile(await adminMetrics(server.adminPort as number), "rampart_decision_latency_seconds", 0.99));
+  for (const [t, servers] of [[none, gateways.none], [control, gateways.control], [memory, gateways.memory], [quiet, gateways.quiet], [onRedis, gateways.redis]] as const) {
+    let worst = 0;
+    for (const server of servers) worst = Math.max(worst, histogramQuantile(await adminMetrics(server.adminPort as number), "rampart_decision_latency_seconds", 0.99));
+    decisionP99.set(t, worst);
   }
 
   console.log("target                       req/s   p50 ms  p99 ms  CPU µs/req  redis CPU µs/req  decision p99  non-2xx  errors");
@@ -99,7 +126,8 @@ try {
     console.log(`${label.padEnd(28)}: ${ratio.median.toFixed(3)}   (${rounds} rounds: ${ratio.min.toFixed(3)}–${ratio.max.toFixed(3)}; all requests: ${ratio.total.toFixed(3)})   ${goal}`);
   };
   const row = (t: Target): MeasuredRow => rows.get(t)!;
-  console.log("\nratios: median over rounds of the variant / its baseline's runs around it");
+  console.log("\nratios: median over rounds of the variant's two runs / the baseline's two in the same round");
+  show("control: no limits again", ratios.get(control)!, "(the machine's error in this run: 1.000 on a quiet one)");
   show("3 memory limits / no limits", ratios.get(memory)!, "(target ≥ 0.9)");
   show("  same, headers: false", ratios.get(quiet)!, "(information: the admission without the two RateLimit fields)");
   show("3 redis limits / no limits", ratios.get(onRedis)!, "(target ≥ 0.7)");
@@ -113,5 +141,6 @@ try {
     if (keys.length > 0) await redis.del(...keys);
   }
   redis.disconnect();
+  await ownRedis?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,8 @@
 /**
  * bench:proxy — one run, one load generator, side by side: the upstream alone, a minimal
- * undici proxy (the baseline), and Rampart with the gate layer on, each measured between two
- * runs of the baseline, round after round (see loadSandwiched). Prints requests/s, p50/p99
+ * undici proxy (the baseline), and Rampart with the gate layer on, in mirrored order round after
+ * round (see loadMirrored), the two proxies on a CPU of their own and the upstream with the load
+ * generator (see pinCores). Prints requests/s, p50/p99
  * latency and server CPU µs per request for each, the ratios, and Rampart's decision latency
  * quantiles from its own µs histogram. Load stays on 127.0.0.1 and stops by itself.
  *
@@ -12,7 +13,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { adminMetrics, benchGatewayYaml, loadSandwiched, startServer, type Target } from "./harness.ts";
+import { adminMetrics, benchGatewayYaml, describeCores, loadMirrored, pinCores, startServer, type Target } from "./harness.ts";
 import { histogramQuantile } from "./prometheus.ts";
 
 const { values } = parseArgs({
@@ -29,7 +30,7 @@ const connections = Number(values.connections);
 const warmup = Number(values.warmup);
 
 const target = (name: string, server: { child: ChildProcess; port: number }): Target =>
-  ({ name, url: `http://127.0.0.1:${server.port}/api/items/42`, server: server.child });
+  ({ name, replicas: [{ url: `http://127.0.0.1:${server.port}/api/items/42`, server: server.child }] });
 
 function rampartConfig(upstreamPort: number, logFile: string): string {
   const routes = `  - path: /api/items/:id
@@ -42,23 +43,25 @@ function rampartConfig(upstreamPort: number, logFile: string): string {
   return benchGatewayYaml(upstreamPort, logFile, routes, `ip:\n  deny: [192.0.2.0/24, 198.51.100.0/24, "2001:db8::/32"]`);
 }
 
+const cores = pinCores();
 const dir = mkdtempSync(join(tmpdir(), "rampart-bench-"));
 const children: ChildProcess[] = [];
 try {
-  const upstream = await startServer("servers/upstream.ts", []);
+  const upstream = await startServer("servers/upstream.ts", [], cores?.load);
   children.push(upstream.child);
-  const baseline = await startServer("servers/undici-proxy.ts", [`http://127.0.0.1:${upstream.port}`]);
+  const baseline = await startServer("servers/undici-proxy.ts", [`http://127.0.0.1:${upstream.port}`], cores?.measured);
   children.push(baseline.child);
   const configFile = join(dir, "rampart.yaml");
   writeFileSync(configFile, rampartConfig(upstream.port, join(dir, "requests.log")));
-  const rampart = await startServer("servers/rampart.ts", [configFile]);
+  const rampart = await startServer("servers/rampart.ts", [configFile], cores?.measured);
   children.push(rampart.child);
 
-  console.log(`bench:proxy — ${rounds} rounds of ${roundSeconds} s per run, each target between two runs of the undici proxy, ${connections} connections, autocannon, 127.0.0.1\n`);
+  console.log(`bench:proxy — ${rounds} rounds of ${roundSeconds} s per run in mirrored order against the undici proxy, ${connections} connections, autocannon, 127.0.0.1`);
+  console.log(`${describeCores(cores)}\n`);
   const alone = target("upstream alone", upstream);
   const undici = target("minimal undici proxy", baseline);
   const ours = target("rampart (gate layer)", rampart);
-  const { rows, ratios } = await loadSandwiched([{ baseline: undici, variants: [ours, alone] }], {
+  const { rows, ratios } = await loadMirrored([{ baseline: undici, variants: [ours, alone] }], {
     connections, roundSeconds, rounds, warmup, onRound: (round) => process.stderr.write(`round ${round}/${rounds} done\n`),
   });
   console.log("target                    req/s     p50 ms  p99 ms  server CPU µs/req  non-2xx  errors");
