@@ -2,15 +2,15 @@
  * bench:limits (gateway part) — one run, one load generator, side by side: the gateway with no
  * rate limits, with 3 limits per request on the memory store (per IP, per prefix, global; high
  * enough never to deny), the same with `headers: false` (what the admission costs without the
- * RateLimit fields), and with the same 3 on Redis (127.0.0.1:6379, a key prefix of this run,
- * removed afterwards); as a reference, rate-limiter-flexible (3 RateLimiterMemory
- * consumes) on the minimal undici proxy, and that proxy alone. A second gateway without limits
- * is measured as a variant too: a control, whose ratio to the first shows how far this run's
- * ratios are off for the machine alone (it would be 1.000 on a quiet one). Targets run in
- * mirrored order, round after round (see loadMirrored), on a CPU of their own (see pinCores).
- * Redis is a redis-server this bench starts on the load generator's CPUs, or the one at
- * --redis-port. Each target runs as 2 processes, loaded in turn (see Target). Prints requests/s, p50/p99, server CPU µs per request, and the ratios against
- * their targets with their spread across rounds.
+ * RateLimit fields), and with the same 3 on Redis; as a reference, rate-limiter-flexible (3
+ * RateLimiterMemory consumes) on the minimal undici proxy, and that proxy alone. A second
+ * gateway without limits is measured as a variant too: a control, whose ratio to the first
+ * shows how far this run's ratios are off for the machine alone (1.000 on a quiet one).
+ * Targets run in mirrored order, round after round (see loadMirrored), each as 2 processes
+ * loaded in turn (see Target), on a CPU of their own (see pinCores). Redis is a redis-server
+ * this bench starts on the load generator's CPUs, or the one at --redis-port (keys under a
+ * prefix of this run, removed afterwards). Prints requests/s, p50/p99, server CPU µs per
+ * request, and the ratios against their targets with their spread across rounds.
  *
  *   node bench/limits.ts [--rounds 12 --round-seconds 1 --connections 50 --replicas 2 --redis-port PORT]
  */

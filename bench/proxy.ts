@@ -2,9 +2,9 @@
  * bench:proxy — one run, one load generator, side by side: the upstream alone, a minimal
  * undici proxy (the baseline), and Rampart with the gate layer on, in mirrored order round after
  * round (see loadMirrored), the two proxies on a CPU of their own and the upstream with the load
- * generator (see pinCores). Prints requests/s, p50/p99
- * latency and server CPU µs per request for each, the ratios, and Rampart's decision latency
- * quantiles from its own µs histogram. Load stays on 127.0.0.1 and stops by itself.
+ * generator (see pinCores). Prints requests/s, p50/p99 latency and server CPU µs per request
+ * for each, the ratios, and Rampart's decision latency quantiles from its own µs histogram.
+ * Load stays on 127.0.0.1 and stops by itself.
  *
  *   npm run bench:proxy [-- --rounds 10 --round-seconds 1 --connections 50]
  */
