@@ -205,13 +205,13 @@ function summarize(target: Target, runs: readonly Round[]): MeasuredRow {
  * by a third within seconds (measured here with a fixed CPU loop: 16 to 22 ms for the same
  * work); one long run per target lands that drift on one target and not the other. In
  * mirrored order every target's two runs sit at the same mean time within the round, so a
- * drift that is linear over the round cancels, and every target gets the same load and the
- * same pauses. A target of several replicas loads the next one each round. (The earlier
- * order, each variant between two runs of its baseline, gave the baseline three times the load
- * of a variant; with identical gateways as baseline and variants it rated the variants 3 % low
- * on average, up to 12 % low in one run.) The median over rounds leaves out the rounds a burst
- * of noise hit. Latencies are medians over runs; requests/s and CPU are totals over all of a
- * target's runs.
+ * drift that is linear over the round cancels, and every target gets the same load. A target
+ * of several replicas loads the next one each round. (The earlier order, each variant between
+ * two runs of its baseline, gave the baseline three times the load of a variant; with
+ * identical gateways as baseline and variants it rated the variants 4.5 % low on average over
+ * 3 runs, one of them 12 % low.) The median over rounds leaves out the rounds a burst of noise
+ * hit. Latencies are medians over runs; requests/s and CPU are totals over all of a target's
+ * runs.
  */
 export async function loadMirrored(comparisons: readonly Comparison[], options: MirroredOptions): Promise<{
   rows: Map<Target, MeasuredRow>;
