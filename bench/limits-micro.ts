@@ -1,6 +1,7 @@
 /**
  * Micro benchmark of limit admission: ops/s of a 1-limit and a 3-limit admission on the memory
- * store (each algorithm) and on Redis (one EVALSHA per admission; 1 and 64 in flight).
+ * store (each algorithm) and on Redis (one EVALSHA per admission; 1 and 64 in flight); then what
+ * the whole decision costs per request in process for bench:limits' route (limits-decision.ts).
  * Usage: node bench/limits-micro.ts [--redis-port 6379] [--seconds 1]
  */
 import { randomBytes } from "node:crypto";
@@ -11,6 +12,7 @@ import type { LimitSpec } from "../src/limits/types.ts";
 import { isStoreUnavailable, type LimitItem } from "../src/store/limits.ts";
 import { createMemoryLimitStore } from "../src/store/memory/limit-store.ts";
 import { createRedisLimitStore } from "../src/store/redis/limit-store.ts";
+import { decisionCosts } from "./limits-decision.ts";
 
 const { values } = parseArgs({ options: { "redis-port": { type: "string", default: "6379" }, seconds: { type: "string", default: "1" } } });
 const seconds = Number(values.seconds);
@@ -94,3 +96,10 @@ for (const inFlight of [1, 64]) {
   report(`redis, 1 limit (sliding window), ${inFlight} in flight`, await redisRounds(port, oneRedis, inFlight));
   report(`redis, 3 limits, ${inFlight} in flight`, await redisRounds(port, three, inFlight));
 }
+
+const { ns } = decisionCosts();
+const added = (value: number): string => `${value.toFixed(0).padStart(5)} ns  (+${(value - ns.none).toFixed(0)} ns over no limits)`;
+console.log("\ndecision per request in process (pipeline evaluate + observe, bench:limits' route, median of 7 mirrored rounds)");
+console.log(`${"no limits".padEnd(46)} ${ns.none.toFixed(0).padStart(5)} ns`);
+console.log(`${"3 memory limits".padEnd(46)} ${added(ns.memory)}`);
+console.log(`${"3 memory limits, headers: false".padEnd(46)} ${added(ns.memory_no_headers)}`);
