@@ -1,7 +1,8 @@
 /**
  * The Redis LimitStore against a redis-server this test starts: one EVALSHA per admission of 3
- * limits (INFO commandstats), reload after SCRIPT FLUSH, fast StoreUnavailable when Redis is
- * killed under load or hangs, and recovery when it comes back.
+ * limits (INFO commandstats), admissions that wait for the group's call in flight sent in one,
+ * reload after SCRIPT FLUSH, fast StoreUnavailable when Redis is killed under load or hangs,
+ * and recovery when it comes back.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -42,6 +43,35 @@ describe("redis LimitStore on a test-owned server", () => {
     }
   });
 
+  it("sends the admissions that arrive while the group's call is in flight together, in one call when it answers", async () => {
+    const slow = await startRedis();
+    const store = createRedisLimitStore({ port: slow.port, timeoutMs: 5000 });
+    const spec = fixedWindow({ limit: 4, windowMs: 60_000 });
+    const now = Date.now();
+    try {
+      assert.equal(await store.ready(5000), undefined);
+      await slow.admin.config("RESETSTAT");
+      // Redis paused: the first call stays in flight while three more admissions arrive, each in a turn of its own.
+      slow.kill("SIGSTOP");
+      const first = store.admit("cart", [{ key: "alice", spec, cost: 1 }], now);
+      const later: Promise<unknown>[] = [];
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        later.push(store.admit("cart", [{ key: "alice", spec, cost: 1 }], now));
+      }
+      slow.kill("SIGCONT");
+      const answers = [await first, ...(await Promise.all(later))];
+      assert.deepEqual(answers.map((a) => !isStoreUnavailable(a as never) && (a as { allowed: boolean }).allowed), [true, true, true, true]);
+      assert.equal(await commandCalls(slow.admin, "evalsha"), 2, "the first call, then the three that waited, together");
+      const fifth = await store.admit("cart", [{ key: "alice", spec, cost: 1 }], now);
+      assert.ok(!isStoreUnavailable(fifth) && !fifth.allowed, "every one of the four was counted");
+    } finally {
+      slow.kill("SIGCONT");
+      await store.close();
+      await slow.stop();
+    }
+  });
+
   it("answers StoreUnavailable within the timeout while Redis hangs (SIGSTOP)", async () => {
     const hung = await startRedis();
     const store = createRedisLimitStore({ port: hung.port, timeoutMs: 150 });
@@ -55,6 +85,14 @@ describe("redis LimitStore on a test-owned server", () => {
         return performance.now() - started;
       }));
       assert.ok(Math.max(...durations) <= 150 + 500, `slowest answer ${Math.max(...durations)} ms`);
+      // Admissions made while the hung call is still out wait behind it, yet never longer than the timeout.
+      const first = store.admit("g", THREE, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const started = performance.now();
+      const queued = await store.admit("g", THREE, Date.now());
+      const waited = performance.now() - started;
+      assert.ok(isStoreUnavailable(await first) && isStoreUnavailable(queued));
+      assert.ok(waited <= 150 + 500, `an admission queued behind the hung call waited ${waited} ms`);
     } finally {
       hung.kill("SIGCONT");
       await store.close();

@@ -44,6 +44,8 @@ export class AdmissionBatch {
   readonly #admissions = new BinaryWriter(1024);
   readonly #leases: string[] = [];
   readonly #waiting: Waiting[] = [];
+  /** When the first admission was queued (performance.now()): its wait counts from here. */
+  readonly openedAt = performance.now();
 
   /** `keyPrefix`: what every key of the batch's group starts with (`<prefix>{<group>}:`). */
   constructor(keyPrefix: string) {
